@@ -1,0 +1,136 @@
+"""Audit events: typed, frozen records of what sfshield decided, with ids, counts, names and hashes, never values.
+
+An event says who (tenant, org), under which policy (version and sha256), what happened (filtered N records of an
+object for a purpose, blocked an operation) and how it ended. Field *names* and action counts are recorded; field
+*values*, tokens and keys never are. Producers build events; the :class:`~sfshield.audit.AuditPipeline` passes them
+through processors to sinks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AuditEvent",
+    "FieldActionCount",
+    "OperationBlocked",
+    "Outcome",
+    "PolicyLoaded",
+    "RecordsFiltered",
+    "event_from_json",
+]
+
+
+def _new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Outcome(StrEnum):
+    """How the audited operation ended."""
+
+    ALLOWED = "allowed"
+    BLOCKED = "blocked"
+
+
+class AuditEvent(BaseModel):
+    """Base of every audit event.
+
+    Events are immutable. Processors that enrich or scrub an event return a copy made with ``model_copy``.
+    ``event_id`` and ``timestamp`` default to a random id and the current UTC time; a processor may replace both
+    (for example with an injected clock in tests).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ClassVar[str] = "event"
+
+    event_id: str = Field(default_factory=_new_event_id)
+    timestamp: datetime = Field(default_factory=_utc_now)
+    tenant: str
+    org_id: str | None = None
+    policy_version: str | None = None
+    policy_sha256: str | None = None
+    correlation_id: str | None = None
+    outcome: Outcome = Outcome.ALLOWED
+    extra: dict[str, str] = Field(default_factory=dict)
+    """Free-form enrichment added by processors (host name, job id). Strings only; never values or secrets."""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Return the event as JSON-ready data, with its ``kind`` first."""
+        return {"kind": self.kind, **self.model_dump(mode="json")}
+
+
+class FieldActionCount(BaseModel):
+    """How often one field path got one action in a batch, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    action: str
+    reason: str
+    rule: str | None = None
+    count: int
+
+
+class RecordsFiltered(AuditEvent):
+    """A batch of records passed the field filter for a purpose."""
+
+    kind: ClassVar[str] = "records_filtered"
+
+    operation: str = "protect"
+    purpose: str
+    sobject: str
+    record_count: int
+    record_ids_sha256: str | None = None
+    """sha256 over the batch's record ids joined by newlines, so a batch can be matched without listing ids."""
+    fields: tuple[FieldActionCount, ...] = ()
+
+
+class OperationBlocked(AuditEvent):
+    """An operation was stopped (fail closed). ``message`` is the ShieldError text, which never holds values."""
+
+    kind: ClassVar[str] = "operation_blocked"
+
+    outcome: Outcome = Outcome.BLOCKED
+    operation: str
+    purpose: str | None = None
+    sobject: str | None = None
+    error_type: str
+    message: str
+
+
+class PolicyLoaded(AuditEvent):
+    """A classification policy came into force for a tenant."""
+
+    kind: ClassVar[str] = "policy_loaded"
+
+    source: str
+    label_count: int
+    rule_count: int
+
+
+_KINDS: dict[str, type[AuditEvent]] = {
+    cls.kind: cls for cls in (RecordsFiltered, OperationBlocked, PolicyLoaded)
+}
+
+def event_from_json(data: dict[str, Any]) -> AuditEvent:
+    """Rebuild an event from :meth:`AuditEvent.to_json_dict` output.
+
+    Raises:
+        ValueError: the ``kind`` is unknown or the data does not validate.
+    """
+    payload = dict(data)
+    kind = payload.pop("kind", None)
+    cls = _KINDS.get(str(kind))
+    if cls is None:
+        raise ValueError(f"unknown audit event kind {kind!r}")
+    return cls.model_validate(payload)

@@ -1,0 +1,144 @@
+"""Every error sfshield raises on purpose, in one tree.
+
+Each error a user can get from sfshield is a :class:`ShieldError`. Its message says what happened and what to do,
+and never contains a field value, a token or a key. Third-party exceptions are translated at one boundary with
+``raise ... from exc``. Programmer misuse (a wrong argument type, an impossible combination of arguments) raises a
+plain :class:`TypeError` or :class:`ValueError` instead, because no configuration file can cause it.
+
+The tree::
+
+    ShieldError
+    ├── ConfigurationError            the library was set up in a way that cannot be run safely
+    │   └── UnknownPurposeError       a purpose the policy does not declare
+    ├── ClassificationError           the field classification (the policy) is unusable
+    │   └── PolicyLoadError           a policy file or metadata record is invalid (names file and key/line)
+    ├── FilterError                   records could not be filtered; nothing was returned
+    │   └── UnresolvedObjectError     the sObject type of a record is unknown
+    ├── FieldEncryptionError          the encryptor behind the ``encrypt`` action failed; nothing was returned
+    └── AuditError                    the audit trail could not be kept
+        ├── AuditSinkError            a sink failed: the guarded operation was stopped (fail closed)
+        ├── AuditProcessorError       a processor dropped or broke an event: the operation was stopped
+        └── AuditIntegrityError       a hash-chained audit file was edited, reordered or truncated
+
+Later modules (SOQL, crypto, DLP, the tenant client) add their branches here, so that ``except ShieldError``
+keeps catching everything sfshield raises on purpose.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuditError",
+    "AuditIntegrityError",
+    "AuditProcessorError",
+    "AuditSinkError",
+    "ClassificationError",
+    "ConfigurationError",
+    "FieldEncryptionError",
+    "FilterError",
+    "PolicyLoadError",
+    "ShieldError",
+    "UnknownPurposeError",
+    "UnresolvedObjectError",
+]
+
+
+class ShieldError(Exception):
+    """Base class of every error sfshield raises on purpose.
+
+    The message says what happened and what to do. It never carries a field value, a token or key material,
+    so it is safe to log.
+    """
+
+
+class ConfigurationError(ShieldError):
+    """sfshield was set up in a way that cannot be run safely (for example ``pseudonymize`` without a key)."""
+
+
+class UnknownPurposeError(ConfigurationError):
+    """A purpose was asked for that is neither built in nor declared by the policy.
+
+    Attributes:
+        purpose: the purpose that was asked for.
+        known: the purposes the policy accepts.
+    """
+
+    def __init__(self, purpose: str, known: tuple[str, ...]) -> None:
+        self.purpose = purpose
+        self.known = known
+        super().__init__(
+            f"unknown purpose {purpose!r}: use one of {', '.join(known)}, "
+            "or declare it under `purposes` in the policy file"
+        )
+
+
+class ClassificationError(ShieldError):
+    """The field classification (the policy) is unusable."""
+
+
+class PolicyLoadError(ClassificationError):
+    """A policy file or a metadata record is invalid.
+
+    Attributes:
+        source: the file path or record source that was being read.
+        location: where in it: a dotted key path (``rules.2.action``) or ``line N``; empty if unknown.
+    """
+
+    def __init__(self, source: str, location: str, problem: str) -> None:
+        self.source = source
+        self.location = location
+        self.problem = problem
+        where = f"{source}: {location}" if location else source
+        super().__init__(f"{where}: {problem}")
+
+
+class FilterError(ShieldError):
+    """Records could not be filtered; none of them were returned."""
+
+
+class UnresolvedObjectError(FilterError):
+    """The sObject type of a record could not be determined.
+
+    Records from simple-salesforce carry it in ``attributes.type``; CSV rows and event payloads do not, so pass
+    ``sobject=`` for those.
+    """
+
+
+class FieldEncryptionError(ShieldError):
+    """The field encryptor behind an ``encrypt`` rule failed; no record of the batch was returned."""
+
+
+class AuditError(ShieldError):
+    """The audit trail could not be kept."""
+
+
+class AuditSinkError(AuditError):
+    """An audit sink failed to record an event, so the guarded operation was stopped (fail closed).
+
+    Attributes:
+        sink: the sink's class name.
+    """
+
+    def __init__(self, sink: str, cause: str) -> None:
+        self.sink = sink
+        super().__init__(
+            f"audit sink {sink} failed ({cause}); the operation was stopped so nothing passes unrecorded. "
+            "Fix the sink (disk space, permissions, network) and retry"
+        )
+
+
+class AuditProcessorError(AuditError):
+    """An audit processor dropped an event or returned something that is not an event."""
+
+
+class AuditIntegrityError(AuditError):
+    """A hash-chained audit file does not verify.
+
+    Attributes:
+        path: the audit file.
+        line: the first line (1-based) that does not verify; for a truncated tail, the first missing line.
+    """
+
+    def __init__(self, path: str, line: int, problem: str) -> None:
+        self.path = path
+        self.line = line
+        super().__init__(f"{path}: line {line}: {problem}")

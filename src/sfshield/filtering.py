@@ -1,0 +1,381 @@
+"""Applying the policy to records: keep, drop, mask, pseudonymize or encrypt each field, default deny.
+
+Records are taken exactly as they arrive:
+
+* simple-salesforce query results — ``attributes`` stripped, parents nested (``{"Account": {"Name": …}}`` or
+  ``None``), children as nested query results (``{"Contacts": {"totalSize": …, "records": […]}}``);
+* Bulk API 2.0 / Data Loader CSV rows, whose columns are dotted paths (``Account.Owner.Name``);
+* Platform Event payload dicts (pass ``sobject="Order_Event__e"``).
+
+A field is kept only if a rule allows it for the purpose; everything else is dropped and reported. A nested dict
+is a parent record when it carries ``attributes`` or when its key names a known relationship (``attributes.type``,
+the policy's ``relationships`` table, then :data:`~sfshield.classification.STANDARD_RELATIONSHIPS`), a compound
+field (an address) when the policy labels it, and dropped otherwise.
+
+Speed: decisions are compiled once per (object, purpose, field name) and cached, and each record's decision summary
+is kept as a compact *shape* that is expanded only when someone reads it, so the hot loop does a dict lookup and a
+branch per field. Filtering is idempotent: filtering the output again changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, overload
+
+from sfshield.classification import Action, Classification, Decision, DecisionReason
+from sfshield.exceptions import ConfigurationError, FieldEncryptionError, UnresolvedObjectError
+from sfshield.protocols import FieldContext, FieldEncryptor
+from sfshield.transforms import Pseudonymizer, mask_value
+
+__all__ = ["FieldDecision", "FieldFilter", "FilterResult", "RecordDecision"]
+
+_MAPPINGS: Final = frozenset({dict, OrderedDict})
+_QUERY_RESULT_KEYS: Final = ("totalSize", "done", "nextRecordsUrl")
+_KEEP, _DROP, _TRANSFORM, _SKIP = 0, 1, 2, 3
+_UNRESOLVED = Decision(Action.DROP, DecisionReason.UNRESOLVED)
+
+Transform = Callable[[Any, Mapping[str, Any]], Any]
+Shape = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDecision:
+    """What happened to one field path of a record, and why (no value)."""
+
+    path: str
+    action: Action
+    reason: DecisionReason
+    rule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDecision:
+    """The decision summary of one record: every field path with its action and reason."""
+
+    sobject: str
+    record_id: str | None
+    fields: tuple[FieldDecision, ...]
+
+    def paths(self, action: Action) -> tuple[str, ...]:
+        """Return the field paths that got ``action``."""
+        return tuple(f.path for f in self.fields if f.action is action)
+
+
+class _Step:
+    __slots__ = ("code", "decision", "fn", "path")
+
+    def __init__(self, path: str, decision: Decision, code: int, fn: Transform | None = None) -> None:
+        self.path = path
+        self.decision = decision
+        self.code = code
+        self.fn = fn
+
+
+class _Plan:
+    """The compiled decisions for one (object, purpose); filled lazily, one field name at a time."""
+
+    __slots__ = ("owner", "purpose", "sobject", "steps")
+
+    def __init__(self, owner: FieldFilter, sobject: str, purpose: str) -> None:
+        self.owner = owner
+        self.sobject = sobject
+        self.purpose = purpose
+        self.steps: dict[str, _Step] = {}
+
+    def step(self, key: str) -> _Step:
+        step = self.steps.get(key)
+        if step is None:
+            step = self.steps[key] = self._compile(key)
+        return step
+
+    def _compile(self, key: str) -> _Step:
+        if key == "attributes":
+            return _Step(key, _UNRESOLVED, _SKIP)
+        if "." in key:
+            return self._compile_dotted(key)
+        decision = self.owner.policy.decide(self.sobject, key, self.purpose)
+        return self.owner.make_step(key, self.sobject, decision, self.purpose)
+
+    def _compile_dotted(self, key: str) -> _Step:
+        relationship, rest = key.split(".", 1)
+        target = self.owner.policy.target_of(self.sobject, relationship)
+        if target is None:
+            return _Step(key, _UNRESOLVED, _DROP)
+        inner = self.owner.plan(target, self.purpose).step(rest)
+        fn = inner.fn
+        if fn is None:
+            return _Step(key, inner.decision, inner.code)
+        id_column = f"{relationship}.Id"
+        # A dotted column belongs to the parent record: its encryption context is the parent's Id.
+        return _Step(key, inner.decision, inner.code, lambda value, row: fn(value, {"Id": row.get(id_column)}))
+
+
+class FilterResult(Sequence[dict[str, Any]]):
+    """The filtered records of one call, in order, with a decision summary per record.
+
+    It is a sequence of the filtered records; :attr:`decisions` and :meth:`field_counts` describe what was done.
+    """
+
+    def __init__(self, records: list[dict[str, Any]], shapes: list[tuple[_Plan, Shape, str | None]]) -> None:
+        self.records = records
+        self._shapes = shapes
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | Sequence[dict[str, Any]]:
+        return self.records[index]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.records)
+
+    def __repr__(self) -> str:
+        return f"FilterResult(<{len(self.records)} records>)"
+
+    @property
+    def decisions(self) -> list[RecordDecision]:
+        """One :class:`RecordDecision` per record, in order."""
+        return [
+            RecordDecision(plan.sobject, record_id, _describe(plan, shape, ""))
+            for plan, shape, record_id in self._shapes
+        ]
+
+    @property
+    def record_ids(self) -> list[str]:
+        """The ``Id`` of every record that had one."""
+        return [record_id for _, _, record_id in self._shapes if record_id is not None]
+
+    @property
+    def sobjects(self) -> tuple[str, ...]:
+        """The top-level objects of the records, in first-seen order."""
+        return tuple(dict.fromkeys(plan.sobject for plan, _, _ in self._shapes))
+
+    def field_counts(self) -> Counter[FieldDecision]:
+        """How many records got each (path, action, reason, rule) — a batch summary for the audit."""
+        counts: Counter[FieldDecision] = Counter()
+        for (plan, shape, _), n in Counter((p, s, None) for p, s, _ in self._shapes).items():
+            for decision in _describe(plan, shape, ""):
+                counts[decision] += n
+        return counts
+
+
+class FieldFilter:
+    """Applies a :class:`~sfshield.classification.Classification` to records for one tenant.
+
+    Args:
+        policy: the classification in force.
+        tenant: the tenant id, bound into every encryption context.
+        pseudonymizer: needed when a rule says ``pseudonymize``; keyed per tenant.
+        encryptor: needed when a rule says ``encrypt``.
+
+    A missing pseudonymizer or encryptor is reported when the first field needing it is compiled, as a
+    :class:`~sfshield.exceptions.ConfigurationError`, before any record is returned.
+    """
+
+    def __init__(
+        self,
+        policy: Classification,
+        *,
+        tenant: str,
+        pseudonymizer: Pseudonymizer | None = None,
+        encryptor: FieldEncryptor | None = None,
+    ) -> None:
+        self.policy = policy
+        self.tenant = tenant
+        self._pseudonymizer = pseudonymizer
+        self._encryptor = encryptor
+        self._plans: dict[tuple[str, str], _Plan] = {}
+
+    def __repr__(self) -> str:
+        return f"FieldFilter(policy={self.policy.version!r}, tenant={self.tenant!r})"
+
+    def filter(
+        self, records: Iterable[Mapping[str, Any]], /, *, purpose: str, sobject: str | None = None
+    ) -> FilterResult:
+        """Filter ``records`` for ``purpose``.
+
+        Args:
+            records: records from simple-salesforce, CSV rows, or event payloads.
+            purpose: a built-in purpose or one the policy declares.
+            sobject: the object of records that do not carry ``attributes.type``.
+
+        Raises:
+            UnknownPurposeError: the purpose is unknown.
+            UnresolvedObjectError: a record has no ``attributes.type`` and no ``sobject`` was given.
+            ConfigurationError: a rule needs a pseudonymizer or encryptor that was not given.
+            FieldEncryptionError: the encryptor failed.
+        """
+        purpose = self.policy.check_purpose(purpose)
+        out: list[dict[str, Any]] = []
+        shapes: list[tuple[_Plan, Shape, str | None]] = []
+        default = self.plan(sobject, purpose) if sobject else None
+        for record in records:
+            plan = self._plan_for(record, default, purpose)
+            filtered, shape = self._record(plan, record)
+            out.append(filtered)
+            shapes.append((plan, shape, record.get("Id")))
+        return FilterResult(out, shapes)
+
+    def plan(self, sobject: str, purpose: str) -> _Plan:
+        """Return the (cached) compiled plan for an object and a checked purpose."""
+        plan = self._plans.get((sobject, purpose))
+        if plan is None:
+            plan = self._plans[sobject, purpose] = _Plan(self, sobject, purpose)
+        return plan
+
+    def _plan_for(self, record: Mapping[str, Any], default: _Plan | None, purpose: str) -> _Plan:
+        attributes = record.get("attributes")
+        if attributes.__class__ in _MAPPINGS and attributes.get("type"):
+            return self.plan(attributes["type"], purpose)
+        if default is None:
+            raise UnresolvedObjectError(
+                "a record has no attributes.type and no sobject was given; pass sobject='Contact' (the object "
+                "the records belong to)"
+            )
+        return default
+
+    def _record(self, plan: _Plan, record: Mapping[str, Any]) -> tuple[dict[str, Any], Shape]:
+        out: dict[str, Any] = {}
+        nested: list[Any] | None = None
+        steps = plan.steps
+        for key, value in record.items():
+            step = steps.get(key) or plan.step(key)
+            if value.__class__ in _MAPPINGS and step.code is not _SKIP:
+                if nested is None:
+                    nested = []
+                nested.append(self._nested(plan, key, value, step, out, record))
+                continue
+            code = step.code
+            if code == _KEEP:
+                out[key] = value
+            elif code == _TRANSFORM:
+                out[key] = step.fn(value, record)  # type: ignore[misc]
+        keys = tuple(record)
+        return out, (keys if nested is None else (keys, tuple(nested)))
+
+    def _nested(
+        self, plan: _Plan, key: str, value: Mapping[str, Any], step: _Step, out: dict[str, Any],
+        record: Mapping[str, Any],
+    ) -> tuple[Any, ...]:
+        """Filter a dict-valued field into ``out`` and return its shape entry."""
+        if "records" in value:
+            return self._children(plan, key, value, out)
+        attributes = value.get("attributes")
+        if attributes is None and step.decision.reason is not DecisionReason.UNLABELLED:
+            if step.code == _KEEP:
+                out[key] = value
+            elif step.code == _TRANSFORM:
+                out[key] = step.fn(value, record)  # type: ignore[misc]
+            return (key, "F")
+        target = attributes.get("type") if attributes.__class__ in _MAPPINGS else None
+        target = target or plan.owner.policy.target_of(plan.sobject, key)
+        if target is None:
+            return (key, "U")
+        child_plan = self.plan(target, plan.purpose)
+        filtered, shape = self._record(child_plan, value)
+        if filtered:
+            out[key] = filtered
+        return (key, "P", child_plan, shape)
+
+    def _children(
+        self, plan: _Plan, key: str, result: Mapping[str, Any], out: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        rows = result.get("records") or []
+        first = rows[0].get("attributes") if rows else None
+        target = (first or {}).get("type") or self.policy.target_of(plan.sobject, key)
+        if target is None:
+            return (key, "U")
+        child_plan = self.plan(target, plan.purpose)
+        kept: list[dict[str, Any]] = []
+        shapes: dict[Shape, None] = {}
+        for row in rows:
+            filtered, shape = self._record(self._plan_for(row, child_plan, plan.purpose), row)
+            kept.append(filtered)
+            shapes[shape] = None
+        out[key] = {k: result[k] for k in _QUERY_RESULT_KEYS if k in result} | {"records": kept}
+        return (key, "C", child_plan, tuple(shapes))
+
+    def make_step(self, field: str, sobject: str, decision: Decision, purpose: str) -> _Step:
+        """Compile one decision into a step with its transform bound."""
+        action = decision.action
+        if action is Action.KEEP:
+            return _Step(field, decision, _KEEP)
+        if action is Action.DROP:
+            return _Step(field, decision, _DROP)
+        if action is Action.MASK:
+            keep_last = decision.keep_last
+            return _Step(field, decision, _TRANSFORM, lambda value, _row: mask_value(value, keep_last=keep_last))
+        if action is Action.PSEUDONYMIZE:
+            return _Step(field, decision, _TRANSFORM, self._pseudonymize_step(field, decision))
+        return _Step(field, decision, _TRANSFORM, self._encrypt_step(sobject, field, purpose))
+
+    def _pseudonymize_step(self, field: str, decision: Decision) -> Transform:
+        pseudonymizer = self._pseudonymizer
+        if pseudonymizer is None:
+            raise ConfigurationError(
+                f"rule {decision.rule!r} pseudonymizes {field}, but no pseudonym key was given; pass "
+                "pseudonym_key=PseudonymKey(...) (a per-tenant secret)"
+            )
+        kind = decision.kind or field.lower()
+        return lambda value, _record: pseudonymizer(value, kind=kind)
+
+    def _encrypt_step(self, sobject: str, field: str, purpose: str) -> Transform:
+        encryptor = self._encryptor
+        if encryptor is None:
+            raise ConfigurationError(
+                f"a rule encrypts {sobject}.{field}, but no field encryptor was given; pass encryptor=..."
+            )
+
+        def encrypt(value: Any, record: Mapping[str, Any]) -> Any:
+            if value is None or (isinstance(value, str) and encryptor.is_encrypted(value)):
+                return value
+            context = FieldContext(self.tenant, sobject, field, purpose, record.get("Id"))
+            return _encrypt(encryptor, value, context)
+
+        return encrypt
+
+
+def _encrypt(encryptor: FieldEncryptor, value: Any, context: FieldContext) -> str:
+    data = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    try:
+        return encryptor.encrypt(data.encode(), context=context)
+    except Exception as exc:
+        raise FieldEncryptionError(
+            f"encrypting {context.sobject}.{context.field} failed ({type(exc).__name__}); no record was "
+            "returned. Check the encryptor's key provider"
+        ) from exc
+
+
+def _describe(plan: _Plan, shape: Shape, prefix: str) -> tuple[FieldDecision, ...]:
+    keys, nested = (shape, ()) if not shape or isinstance(shape[0], str) else shape
+    nested_keys = {entry[0] for entry in nested}
+    out = [
+        _field_decision(prefix + key, plan.step(key).decision)
+        for key in keys
+        if key != "attributes" and key not in nested_keys
+    ]
+    for entry in nested:
+        out.extend(_describe_nested(plan, entry, prefix))
+    return tuple(dict.fromkeys(out))
+
+
+def _describe_nested(plan: _Plan, entry: tuple[Any, ...], prefix: str) -> Iterable[FieldDecision]:
+    key, kind = entry[0], entry[1]
+    if kind == "U":
+        return (_field_decision(prefix + key, _UNRESOLVED),)
+    if kind == "F":
+        return (_field_decision(prefix + key, plan.step(key).decision),)
+    if kind == "P":
+        return _describe(entry[2], entry[3], f"{prefix}{key}.")
+    return [d for shape in entry[3] for d in _describe(entry[2], shape, f"{prefix}{key}.")]
+
+
+def _field_decision(path: str, decision: Decision) -> FieldDecision:
+    return FieldDecision(path, decision.action, decision.reason, decision.rule)

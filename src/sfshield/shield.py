@@ -1,0 +1,260 @@
+"""``Shield``: the composition root for one tenant, and the ``@shield.ingest`` decorator.
+
+A Shield wires the stages that every record passes — today the field filter and the audit pipeline; the DLP
+scanner and the envelope cipher plug in here as they land — for one tenant under one policy. ``protect`` is the
+one door: it filters, records what it decided, and returns the records only once the audit sinks have accepted the
+event. If filtering or auditing fails, nothing is returned (fail closed) and the failure itself is audited.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar, overload
+
+from sfshield.audit import (
+    AuditPipeline,
+    FieldActionCount,
+    OperationBlocked,
+    PolicyLoaded,
+    RecordsFiltered,
+)
+from sfshield.classification import Classification
+from sfshield.exceptions import AuditError, FilterError, ShieldError
+from sfshield.filtering import FieldFilter, FilterResult
+from sfshield.protocols import AuditSink, FieldEncryptor
+from sfshield.transforms import PseudonymKey, Pseudonymizer
+
+__all__ = ["Shield"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+AuditTarget = AuditPipeline | AuditSink | Callable[[Any], None] | Sequence[AuditSink | Callable[[Any], None]]
+
+
+class Shield:
+    """Everything one tenant's records pass through on their way to an LLM.
+
+    Args:
+        policy: the classification in force (see :func:`sfshield.load_classification`).
+        tenant: your id for the tenant (one org); it is written into every audit event.
+        audit: an :class:`~sfshield.audit.AuditPipeline`, or one or more sinks to build one from. Required:
+            nothing is filtered without a record of it.
+        org_id: the Salesforce org id, if known, for the audit trail.
+        pseudonym_key: the tenant's key for ``pseudonymize`` rules.
+        encryptor: the field encryptor for ``encrypt`` rules.
+        default_purpose: the purpose used by a bare ``@shield.ingest``.
+
+    Raises:
+        UnknownPurposeError: ``default_purpose`` is not known to the policy.
+        AuditSinkError: recording that the policy came into force failed.
+    """
+
+    def __init__(
+        self,
+        policy: Classification,
+        *,
+        tenant: str,
+        audit: AuditTarget,
+        org_id: str | None = None,
+        pseudonym_key: PseudonymKey | None = None,
+        encryptor: FieldEncryptor | None = None,
+        default_purpose: str | None = None,
+    ) -> None:
+        if not tenant:
+            raise ValueError("tenant must be a non-empty id")
+        self.policy = policy
+        self.tenant = tenant
+        self.org_id = org_id
+        self.audit = audit if isinstance(audit, AuditPipeline) else AuditPipeline(sinks=_as_sinks(audit))
+        self.default_purpose = policy.check_purpose(default_purpose) if default_purpose else None
+        pseudonymizer = Pseudonymizer(pseudonym_key) if pseudonym_key is not None else None
+        self._filter = FieldFilter(policy, tenant=tenant, pseudonymizer=pseudonymizer, encryptor=encryptor)
+        self.audit.emit(
+            PolicyLoaded(
+                **self._event_base(),
+                source="Shield",
+                label_count=len(policy.labels),
+                rule_count=len(policy.rules),
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"Shield(tenant={self.tenant!r}, policy={self.policy.version!r})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Shield holds keys and cannot be pickled; build one per process")
+
+    def protect(
+        self, records: Iterable[Mapping[str, Any]], /, *, purpose: str, sobject: str | None = None
+    ) -> FilterResult:
+        """Filter ``records`` for ``purpose``, audit the decisions, and return the filtered records.
+
+        Raises:
+            UnknownPurposeError, UnresolvedObjectError, ConfigurationError, FieldEncryptionError: filtering
+                failed; the failure was audited and no record is returned.
+            AuditError: the audit trail could not be written; no record is returned.
+        """
+        try:
+            result = self._filter.filter(records, purpose=purpose, sobject=sobject)
+        except ShieldError as exc:
+            self._audit_blocked(exc, purpose=purpose, sobject=sobject)
+            raise
+        self.audit.emit(self._filtered_event(result, purpose, sobject))
+        return result
+
+    def protect_stream(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        /,
+        *,
+        purpose: str,
+        sobject: str | None = None,
+        batch_size: int = 1000,
+    ) -> Iterator[dict[str, Any]]:
+        """Like :meth:`protect`, for an unbounded stream: filters and audits ``batch_size`` records at a time.
+
+        Memory stays constant. A batch is yielded only after its audit event was recorded.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        batch: list[Mapping[str, Any]] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= batch_size:
+                yield from self.protect(batch, purpose=purpose, sobject=sobject)
+                batch = []
+        if batch:
+            yield from self.protect(batch, purpose=purpose, sobject=sobject)
+
+    @overload
+    def ingest(self, fn: Callable[P, R], /) -> Callable[P, R]: ...
+    @overload
+    def ingest(
+        self, fn: None = None, /, *, purpose: str | None = None, sobject: str | None = None
+    ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+    def ingest(
+        self, fn: Callable[P, R] | None = None, /, *, purpose: str | None = None, sobject: str | None = None
+    ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+        """Decorate an ingestion function so that whatever it returns or yields has passed :meth:`protect`.
+
+        Works bare (``@shield.ingest``, using ``default_purpose``) or with arguments
+        (``@shield.ingest(purpose="embedding")``), on sync, async, generator and async generator functions; the
+        signature is kept. It returns the same shape it was given: a query result dict (``{"records": [...]}``)
+        keeps its other keys, a list stays a list, a single record dict stays a dict. There is no off-switch.
+
+        Raises:
+            TypeError: bare use without a ``default_purpose``.
+            UnknownPurposeError: the purpose is unknown (raised when decorating, not when called).
+        """
+        chosen = purpose or self.default_purpose
+        if chosen is None:
+            raise TypeError("name a purpose: @shield.ingest(purpose='embedding'), or give Shield a default_purpose")
+        checked = self.policy.check_purpose(chosen)
+
+        def decorate(func: Callable[P, R]) -> Callable[P, R]:
+            return _wrap(func, functools.partial(self._protect_value, purpose=checked, sobject=sobject))
+
+        return decorate(fn) if fn is not None else decorate
+
+    def _protect_value(self, value: Any, *, purpose: str, sobject: str | None) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Mapping) and isinstance(value.get("records"), list):
+            return {**value, "records": list(self.protect(value["records"], purpose=purpose, sobject=sobject))}
+        if isinstance(value, Mapping):
+            return self.protect([value], purpose=purpose, sobject=sobject)[0]
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            error = FilterError(
+                f"an ingest function returned {type(value).__name__}; return records (a dict, a list of dicts or "
+                "a query result), so they can be filtered"
+            )
+            self._audit_blocked(error, purpose=purpose, sobject=sobject)
+            raise error
+        return list(self.protect(value, purpose=purpose, sobject=sobject))
+
+    def _event_base(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "org_id": self.org_id,
+            "policy_version": self.policy.version,
+            "policy_sha256": self.policy.sha256,
+        }
+
+    def _filtered_event(self, result: FilterResult, purpose: str, sobject: str | None) -> RecordsFiltered:
+        ids = "\n".join(result.record_ids).encode()
+        return RecordsFiltered(
+            **self._event_base(),
+            purpose=purpose,
+            sobject=",".join(result.sobjects) or sobject or "",
+            record_count=len(result),
+            record_ids_sha256=hashlib.sha256(ids).hexdigest() if ids else None,
+            fields=tuple(
+                FieldActionCount(path=d.path, action=d.action, reason=d.reason, rule=d.rule, count=n)
+                for d, n in sorted(result.field_counts().items(), key=lambda item: item[0].path)
+            ),
+        )
+
+    def _audit_blocked(self, exc: ShieldError, *, purpose: str, sobject: str | None) -> None:
+        if isinstance(exc, AuditError):
+            return
+        self.audit.emit(
+            OperationBlocked(
+                **self._event_base(),
+                operation="protect",
+                purpose=str(purpose),
+                sobject=sobject,
+                error_type=type(exc).__name__,
+                message=str(exc),
+            )
+        )
+
+
+def _as_sinks(audit: Any) -> list[Any]:
+    if isinstance(audit, Sequence) and not isinstance(audit, str):
+        return list(audit)
+    return [audit]
+
+
+def _wrap(func: Callable[P, R], protect: Callable[[Any], Any]) -> Callable[P, R]:
+    if inspect.isasyncgenfunction(func):
+        return _wrap_async_gen(func, protect)  # type: ignore[return-value]
+    if inspect.iscoroutinefunction(func):
+        return _wrap_async(func, protect)  # type: ignore[return-value]
+    if inspect.isgeneratorfunction(func):
+        return _wrap_gen(func, protect)  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return protect(func(*args, **kwargs))  # type: ignore[no-any-return]
+
+    return wrapper
+
+
+def _wrap_async(func: Callable[P, Any], protect: Callable[[Any], Any]) -> Callable[P, Any]:
+    @functools.wraps(func)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+        return protect(await func(*args, **kwargs))
+
+    return wrapper
+
+
+def _wrap_gen(func: Callable[P, Any], protect: Callable[[Any], Any]) -> Callable[P, Iterator[Any]]:
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Iterator[Any]:
+        for item in func(*args, **kwargs):
+            yield protect(item)
+
+    return wrapper
+
+
+def _wrap_async_gen(func: Callable[P, Any], protect: Callable[[Any], Any]) -> Callable[P, AsyncIterator[Any]]:
+    @functools.wraps(func)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[Any]:
+        async for item in func(*args, **kwargs):
+            yield protect(item)
+
+    return wrapper
