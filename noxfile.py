@@ -6,12 +6,9 @@ import nox
 
 nox.options.sessions = ["lint", "typing", "docs", "examples", "tests"]
 nox.options.reuse_existing_virtualenvs = True
-nox.options.error_on_missing_interpreters = False
-
-PYTHON = "3.11"
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (slow property runs excluded; see `slow`)."""
     session.install("-e", ".[test]")
@@ -20,14 +17,14 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-m", "not slow", *session.posargs, success_codes=[0, 5])
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def slow(session: nox.Session) -> None:
-    """Run the long hypothesis runs (more examples), outside the test gate."""
+    """Run the whole suite with long hypothesis runs (2,000 examples each) and the `slow` tests; not in the gate."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "slow", "--hypothesis-profile", "slow", *session.posargs)
+    session.run("pytest", "--hypothesis-profile", "slow", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def lint(session: nox.Session) -> None:
     """Lint and format-check with ruff."""
     session.install("ruff>=0.6")
@@ -35,21 +32,21 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", "src", "tests", "examples", "benchmarks", "noxfile.py")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def typing(session: nox.Session) -> None:
     """Type-check the library with mypy --strict."""
     session.install("-e", ".[yaml]", "mypy>=1.11", "types-pyyaml")
     session.run("mypy", "--strict", "src/sfshield")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def docs(session: nox.Session) -> None:
     """Build the docs with Sphinx; any warning fails the build."""
     session.install("-e", ".[docs]")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def examples(session: nox.Session) -> None:
     """Run every example in examples/ (the docs include them, so none can go stale)."""
     session.install("-e", ".[yaml]")
@@ -57,14 +54,14 @@ def examples(session: nox.Session) -> None:
         session.run("python", str(example))
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks side by side with the floor; never part of the test gate."""
     session.install("-e", ".[bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def demo(session: nox.Session) -> None:
     """Run the demo."""
     session.install("-e", ".")

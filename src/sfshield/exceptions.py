@@ -15,6 +15,7 @@ The tree::
     ├── FilterError                   records could not be filtered; nothing was returned
     │   └── UnresolvedObjectError     the sObject type of a record is unknown
     ├── FieldEncryptionError          the encryptor behind the ``encrypt`` action failed; nothing was returned
+    ├── InputFileError                a record file (CSV, JSONL) is missing or malformed (names file and line)
     └── AuditError                    the audit trail could not be kept
         ├── AuditSinkError            a sink failed: the guarded operation was stopped (fail closed)
         ├── AuditProcessorError       a processor dropped or broke an event: the operation was stopped
@@ -35,6 +36,7 @@ __all__ = [
     "ConfigurationError",
     "FieldEncryptionError",
     "FilterError",
+    "InputFileError",
     "PolicyLoadError",
     "ShieldError",
     "UnknownPurposeError",
@@ -105,6 +107,10 @@ class UnresolvedObjectError(FilterError):
 
 class FieldEncryptionError(ShieldError):
     """The field encryptor behind an ``encrypt`` rule failed; no record of the batch was returned."""
+
+
+class InputFileError(ShieldError):
+    """A record file (CSV or JSONL) is missing or malformed; the message names the file and the line."""
 
 
 class AuditError(ShieldError):

@@ -220,7 +220,8 @@ class FieldFilter:
             plan = self._plan_for(record, default, purpose)
             filtered, shape = self._record(plan, record)
             out.append(filtered)
-            shapes.append((plan, shape, record.get("Id")))
+            record_id = record.get("Id")
+            shapes.append((plan, shape, record_id if isinstance(record_id, str) else None))
         return FilterResult(out, shapes)
 
     def plan(self, sobject: str, purpose: str) -> _Plan:
@@ -250,7 +251,7 @@ class FieldFilter:
             if value.__class__ in _MAPPINGS and step.code is not _SKIP:
                 if nested is None:
                     nested = []
-                nested.append(self._nested(plan, key, value, step, out, record))
+                nested.append(self._nested(plan, key, value, out, record))
                 continue
             code = step.code
             if code == _KEEP:
@@ -261,13 +262,13 @@ class FieldFilter:
         return out, (keys if nested is None else (keys, tuple(nested)))
 
     def _nested(
-        self, plan: _Plan, key: str, value: Mapping[str, Any], step: _Step, out: dict[str, Any],
-        record: Mapping[str, Any],
+        self, plan: _Plan, key: str, value: Mapping[str, Any], out: dict[str, Any], record: Mapping[str, Any]
     ) -> tuple[Any, ...]:
-        """Filter a dict-valued field into ``out`` and return its shape entry."""
+        """Filter a dict-valued field (parent, children or compound value) into ``out``; return its shape entry."""
         if "records" in value:
             return self._children(plan, key, value, out)
         attributes = value.get("attributes")
+        step = plan.step(key)
         if attributes is None and step.decision.reason is not DecisionReason.UNLABELLED:
             if step.code == _KEEP:
                 out[key] = value
@@ -284,9 +285,7 @@ class FieldFilter:
             out[key] = filtered
         return (key, "P", child_plan, shape)
 
-    def _children(
-        self, plan: _Plan, key: str, result: Mapping[str, Any], out: dict[str, Any]
-    ) -> tuple[Any, ...]:
+    def _children(self, plan: _Plan, key: str, result: Mapping[str, Any], out: dict[str, Any]) -> tuple[Any, ...]:
         rows = result.get("records") or []
         first = rows[0].get("attributes") if rows else None
         target = (first or {}).get("type") or self.policy.target_of(plan.sobject, key)
@@ -336,7 +335,10 @@ class FieldFilter:
         def encrypt(value: Any, record: Mapping[str, Any]) -> Any:
             if value is None or (isinstance(value, str) and encryptor.is_encrypted(value)):
                 return value
-            context = FieldContext(self.tenant, sobject, field, purpose, record.get("Id"))
+            record_id = record.get("Id")
+            context = FieldContext(
+                self.tenant, sobject, field, purpose, record_id if isinstance(record_id, str) else None
+            )
             return _encrypt(encryptor, value, context)
 
         return encrypt

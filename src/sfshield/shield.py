@@ -25,7 +25,7 @@ from sfshield.classification import Classification
 from sfshield.exceptions import AuditError, FilterError, ShieldError
 from sfshield.filtering import FieldFilter, FilterResult
 from sfshield.protocols import AuditSink, FieldEncryptor
-from sfshield.transforms import PseudonymKey, Pseudonymizer
+from sfshield.transforms import Pseudonymizer, PseudonymKey
 
 __all__ = ["Shield"]
 
@@ -164,7 +164,10 @@ class Shield:
         if value is None:
             return None
         if isinstance(value, Mapping) and isinstance(value.get("records"), list):
-            return {**value, "records": list(self.protect(value["records"], purpose=purpose, sobject=sobject))}
+            return {
+                **value,
+                "records": list(self.protect(value["records"], purpose=purpose, sobject=sobject)),
+            }
         if isinstance(value, Mapping):
             return self.protect([value], purpose=purpose, sobject=sobject)[0]
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
@@ -223,7 +226,7 @@ def _wrap(func: Callable[P, R], protect: Callable[[Any], Any]) -> Callable[P, R]
     if inspect.isasyncgenfunction(func):
         return _wrap_async_gen(func, protect)  # type: ignore[return-value]
     if inspect.iscoroutinefunction(func):
-        return _wrap_async(func, protect)  # type: ignore[return-value]
+        return _wrap_async(func, protect)
     if inspect.isgeneratorfunction(func):
         return _wrap_gen(func, protect)  # type: ignore[return-value]
 

@@ -118,9 +118,8 @@ class PolicyLoaded(AuditEvent):
     rule_count: int
 
 
-_KINDS: dict[str, type[AuditEvent]] = {
-    cls.kind: cls for cls in (RecordsFiltered, OperationBlocked, PolicyLoaded)
-}
+_KINDS: dict[str, type[AuditEvent]] = {cls.kind: cls for cls in (RecordsFiltered, OperationBlocked, PolicyLoaded)}
+
 
 def event_from_json(data: dict[str, Any]) -> AuditEvent:
     """Rebuild an event from :meth:`AuditEvent.to_json_dict` output.

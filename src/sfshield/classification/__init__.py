@@ -1,7 +1,7 @@
 """The policy: what each Salesforce field is, and what each purpose may do with it.
 
 A :class:`Classification` holds labels per ``Object.Field`` (sensitivity level, compliance groups, tags) and rules
-mapping purpose × label → :class:`Action`. It is immutable, versioned and hashed; anything it does not label or
+mapping purpose x label → :class:`Action`. It is immutable, versioned and hashed; anything it does not label or
 cover is dropped (default deny). Load one with :func:`load_classification`, and merge in labels read from the org
 with :func:`labels_from_field_definitions` and :func:`labels_from_custom_metadata`.
 """

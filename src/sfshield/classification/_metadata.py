@@ -57,8 +57,9 @@ def labels_from_field_definitions(
         name = _lookup(record, "QualifiedApiName")
         if not obj or not name:
             raise PolicyLoadError(
-                where, "", "needs QualifiedApiName and an object: select EntityDefinition.QualifiedApiName "
-                "or pass sobject="
+                where,
+                "",
+                "needs QualifiedApiName and an object: select EntityDefinition.QualifiedApiName or pass sobject=",
             )
         label = _label(where, record.get("SecurityClassification"), record.get("ComplianceGroup"), None, None)
         if not label.is_empty:
@@ -108,9 +109,7 @@ def _field_name(record: Mapping[str, Any], names: CustomMetadataFields, where: s
         raise PolicyLoadError(where, names.field, "no field named")
     field = value.rsplit(".", 1)[-1]
     if _SALESFORCE_ID.match(field) and field.startswith("00N"):
-        raise PolicyLoadError(
-            where, names.field, f"is an id; select {_relationship(names.field)}.QualifiedApiName too"
-        )
+        raise PolicyLoadError(where, names.field, f"is an id; select {_relationship(names.field)}.QualifiedApiName too")
     return field
 
 

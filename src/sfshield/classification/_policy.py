@@ -1,4 +1,4 @@
-"""The policy: labels per ``Object.Field``, rules mapping purpose × label to an action, versioned and hashed.
+"""The policy: labels per ``Object.Field``, rules mapping purpose x label to an action, versioned and hashed.
 
 How a field is decided for a purpose (the whole algorithm, also in ``docs/concepts/classification.md``):
 
@@ -107,7 +107,7 @@ def _check_known_level(level: str | None) -> str | None:
 
 
 class Rule(BaseModel):
-    """Maps purposes × label conditions to an action.
+    """Maps purposes x label conditions to an action.
 
     Every condition that is given must hold (AND); within a list, one match is enough (OR). A rule without
     conditions matches every labelled field.
@@ -193,9 +193,7 @@ class Classification(BaseModel):
     @cached_property
     def sha256(self) -> str:
         """Hex sha256 of the canonical JSON form of the policy."""
-        canonical = json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @cached_property

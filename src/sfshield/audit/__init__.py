@@ -1,0 +1,37 @@
+"""Audit: typed events, a fail-closed processor pipeline, hash-chained sinks, and a log scrubber.
+
+Producers build :class:`AuditEvent` values; an :class:`AuditPipeline` passes each one through processors to
+sinks such as :class:`JsonlAuditSink`, whose files :func:`verify_audit_file` checks line by line.
+:class:`ScrubSecretsFilter` keeps credentials out of your own logs.
+"""
+
+from __future__ import annotations
+
+from sfshield.audit.events import (
+    AuditEvent,
+    FieldActionCount,
+    OperationBlocked,
+    Outcome,
+    PolicyLoaded,
+    RecordsFiltered,
+    event_from_json,
+)
+from sfshield.audit.pipeline import AuditPipeline
+from sfshield.audit.scrub import ScrubSecretsFilter
+from sfshield.audit.sinks import InMemoryAuditSink, JsonlAuditSink, VerificationReport, verify_audit_file
+
+__all__ = [
+    "AuditEvent",
+    "AuditPipeline",
+    "FieldActionCount",
+    "InMemoryAuditSink",
+    "JsonlAuditSink",
+    "OperationBlocked",
+    "Outcome",
+    "PolicyLoaded",
+    "RecordsFiltered",
+    "ScrubSecretsFilter",
+    "VerificationReport",
+    "event_from_json",
+    "verify_audit_file",
+]

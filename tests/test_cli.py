@@ -1,0 +1,278 @@
+"""The sfshield command line: protect, audit verify, demo — and bad input for each."""
+
+from __future__ import annotations
+
+import csv
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+from sfshield.cli import KEY_ENV, main
+
+POLICY = """
+version = "cli-1"
+[labels]
+"*.Id" = { sensitivity = "Public" }
+"Contact.Name" = { sensitivity = "Internal" }
+"Contact.Email" = { sensitivity = "Confidential", compliance = ["PII"], kind = "email" }
+"Account.Name" = { sensitivity = "Internal" }
+[[rules]]
+purposes = ["*"]
+max_sensitivity = "Internal"
+action = "keep"
+[[rules]]
+purposes = ["embedding"]
+compliance = ["PII"]
+action = "pseudonymize"
+"""
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY)
+    return path
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> str:
+    value = secrets.token_hex(32)
+    monkeypatch.setenv(KEY_ENV, value)
+    return value
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+ROWS = [
+    {
+        "Id": f"003{i:015d}",
+        "Name": f"N{i}",
+        "Email": f"p{i}@x.example",
+        "SSN__c": "078-05-1120",
+        "Account.Name": "Acme",
+    }
+    for i in range(50)
+]
+
+
+class TestProtect:
+    def test_a_csv_export_is_filtered_and_audited(self, tmp_path: Path, policy: Path, key: str) -> None:
+        """A Bulk-style CSV with dotted columns is written without denied columns, and the audit verifies."""
+        source = write_csv(tmp_path / "in.csv", ROWS)
+        out = tmp_path / "out.csv"
+        assert (
+            main(
+                [
+                    "protect",
+                    "--policy",
+                    str(policy),
+                    "--purpose",
+                    "embedding",
+                    "--object",
+                    "Contact",
+                    str(source),
+                    str(out),
+                ]
+            )
+            == 0
+        )
+        with out.open(newline="") as stream:
+            rows = list(csv.DictReader(stream))
+        assert len(rows) == 50 and set(rows[0]) == {"Id", "Name", "Email", "Account.Name"}
+        assert all(r["Email"].startswith("email_") for r in rows)
+        assert key not in (tmp_path / "out.csv.audit.jsonl").read_text()
+        assert main(["audit", "verify", str(tmp_path / "out.csv.audit.jsonl")]) == 0
+
+    def test_jsonl_records_from_simple_salesforce_are_filtered(self, tmp_path: Path, policy: Path) -> None:
+        """A JSONL file of query records (attributes, nested parents) is filtered line by line."""
+        source = tmp_path / "in.jsonl"
+        record = {
+            "attributes": {"type": "Contact"},
+            "Id": "1",
+            "Name": "A",
+            "Secret__c": "s",
+            "Account": {"attributes": {"type": "Account"}, "Name": "Acme"},
+        }
+        source.write_text(json.dumps(record) + "\n\n" + json.dumps(record) + "\n")
+        out = tmp_path / "out.jsonl"
+        assert (
+            main(
+                [
+                    "protect",
+                    "--policy",
+                    str(policy),
+                    "--purpose",
+                    "training",
+                    str(source),
+                    str(out),
+                    "--audit",
+                    str(tmp_path / "a.jsonl"),
+                ]
+            )
+            == 0
+        )
+        assert [json.loads(line) for line in out.read_text().splitlines()] == [
+            {"Id": "1", "Name": "A", "Account": {"Name": "Acme"}}
+        ] * 2
+
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [
+            ('{"Id": "1"}\nnot json\n', "line 2: not valid JSON"),
+            ('{"Id": "1"}\n[1, 2]\n', "line 2: expected a JSON object"),
+        ],
+    )
+    def test_a_malformed_jsonl_line_fails_naming_the_line_and_leaves_no_output(
+        self, tmp_path: Path, policy: Path, content: str, message: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A bad line ends the run with exit 2, a one-line error naming it, and no output file."""
+        source = tmp_path / "in.jsonl"
+        source.write_text(content)
+        out = tmp_path / "out.jsonl"
+        assert (
+            main(
+                [
+                    "protect",
+                    "--policy",
+                    str(policy),
+                    "--purpose",
+                    "sync",
+                    "--object",
+                    "Contact",
+                    str(source),
+                    str(out),
+                ]
+            )
+            == 2
+        )
+        assert message in capsys.readouterr().err
+        assert not out.exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+    def test_a_ragged_csv_row_fails_naming_the_line(
+        self, tmp_path: Path, policy: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A CSV row with more columns than the header is refused with its line number."""
+        source = tmp_path / "in.csv"
+        source.write_text("Id,Name\n1,a\n2,b,extra\n")
+        assert (
+            main(
+                [
+                    "protect",
+                    "--policy",
+                    str(policy),
+                    "--purpose",
+                    "sync",
+                    "--object",
+                    "Contact",
+                    str(source),
+                    str(tmp_path / "out.csv"),
+                ]
+            )
+            == 2
+        )
+        assert "line 3" in capsys.readouterr().err
+        assert not (tmp_path / "out.csv").exists()
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--purpose", "marketing"], "unknown purpose 'marketing'"),
+            (["--purpose", "embedding"], KEY_ENV),
+        ],
+    )
+    def test_bad_configuration_is_one_line_saying_what_to_do(
+        self, tmp_path: Path, policy: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An unknown purpose or a missing pseudonym key exits 2 with a message that names the fix."""
+        source = write_csv(tmp_path / "in.csv", ROWS[:2])
+        assert (
+            main(
+                [
+                    "protect",
+                    "--policy",
+                    str(policy),
+                    "--object",
+                    "Contact",
+                    *args,
+                    str(source),
+                    str(tmp_path / "o.csv"),
+                ]
+            )
+            == 2
+        )
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+
+    def test_an_unreadable_policy_is_reported(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A missing policy file exits 2 and names the file."""
+        source = write_csv(tmp_path / "in.csv", ROWS[:1])
+        assert (
+            main(
+                [
+                    "protect",
+                    "--policy",
+                    str(tmp_path / "nope.toml"),
+                    "--purpose",
+                    "sync",
+                    str(source),
+                    str(tmp_path / "o.csv"),
+                ]
+            )
+            == 2
+        )
+        assert "nope.toml: no such file" in capsys.readouterr().err
+
+
+class TestAuditVerify:
+    def test_an_edited_audit_file_fails_naming_the_line(
+        self, tmp_path: Path, policy: Path, key: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Editing one line of the trail makes `audit verify` exit 1 and name that line."""
+        source = write_csv(tmp_path / "in.csv", ROWS)
+        assert (
+            main(
+                [
+                    "protect",
+                    "--policy",
+                    str(policy),
+                    "--purpose",
+                    "sync",
+                    "--object",
+                    "Contact",
+                    str(source),
+                    str(tmp_path / "o.csv"),
+                ]
+            )
+            == 0
+        )
+        trail = tmp_path / "o.csv.audit.jsonl"
+        lines = trail.read_text().splitlines()
+        lines[1] = lines[1].replace('"sync"', '"training"')
+        trail.write_text("\n".join(lines) + "\n")
+        assert main(["audit", "verify", str(trail)]) == 1
+        assert "line 2" in capsys.readouterr().err
+
+    def test_a_missing_file_is_an_error(self, tmp_path: Path) -> None:
+        """Verifying a file that does not exist does not report success."""
+        assert main(["audit", "verify", str(tmp_path / "none.jsonl")]) != 0
+
+
+class TestDemo:
+    def test_the_demo_runs_and_leaves_a_verifiable_trail(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`sfshield demo --out DIR` filters the sample records for three purposes and verifies its trail."""
+        assert main(["demo", "--out", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+        assert "purpose 'training'" in out and "hash chain intact" in out
+        assert "198403091234" not in out.split("what reaches the model", 1)[1]
+        assert main(["audit", "verify", str(tmp_path / "audit.jsonl")]) == 0

@@ -1,0 +1,76 @@
+"""The front door: a pinned, sorted __all__, no side effects at import, and one error tree."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+from typing import ClassVar
+
+import sfshield
+from sfshield import exceptions
+
+PUBLIC = [
+    "Action",
+    "AuditPipeline",
+    "Classification",
+    "ComplianceGroup",
+    "FieldContext",
+    "FieldDecision",
+    "FieldFilter",
+    "FieldLabel",
+    "FilterResult",
+    "JsonlAuditSink",
+    "PseudonymKey",
+    "Purpose",
+    "RecordDecision",
+    "Rule",
+    "Sensitivity",
+    "Shield",
+    "ShieldError",
+    "__version__",
+    "labels_from_custom_metadata",
+    "labels_from_field_definitions",
+    "load_classification",
+]
+
+
+class TestFrontDoor:
+    def test_all_is_pinned_and_sorted(self) -> None:
+        """sfshield.__all__ is exactly the pinned list, sorted, and every name resolves."""
+        assert sfshield.__all__ == PUBLIC == sorted(PUBLIC)
+        assert all(hasattr(sfshield, name) for name in PUBLIC)
+
+    def test_import_has_no_side_effects(self) -> None:
+        """Importing sfshield configures no logging and imports no optional extra."""
+        code = (
+            "import logging, sys; import sfshield; "
+            "assert not logging.getLogger().handlers; "
+            "assert 'yaml' not in sys.modules; "
+            "assert [type(h).__name__ for h in logging.getLogger('sfshield').handlers] == ['NullHandler']"
+        )
+        subprocess.run([sys.executable, "-c", code], check=True)
+
+    def test_the_package_is_typed(self) -> None:
+        """The package ships py.typed so type checkers use its annotations."""
+        assert Path(inspect.getfile(sfshield)).with_name("py.typed").is_file()
+
+
+class TestErrorTree:
+    ERRORS: ClassVar[list[type[Exception]]] = [
+        obj for _, obj in inspect.getmembers(exceptions, inspect.isclass) if issubclass(obj, Exception)
+    ]
+
+    def test_every_error_is_a_shield_error(self) -> None:
+        """Every exception class sfshield defines derives from ShieldError."""
+        assert all(issubclass(error, exceptions.ShieldError) for error in self.ERRORS)
+
+    def test_the_docstring_draws_every_error(self) -> None:
+        """The tree in exceptions.py's docstring names every error class, so the drawing cannot go stale."""
+        doc = exceptions.__doc__ or ""
+        assert [e.__name__ for e in self.ERRORS if e.__name__ not in doc] == []
+
+    def test_every_error_is_exported(self) -> None:
+        """exceptions.__all__ lists every error class."""
+        assert sorted(e.__name__ for e in self.ERRORS) == sorted(exceptions.__all__)
