@@ -18,7 +18,7 @@ from sfshield.audit import (
     event_from_json,
     verify_audit_file,
 )
-from sfshield.audit.sinks import GENESIS_HASH, MAX_LINE_BYTES
+from sfshield.audit.chain import GENESIS_HASH, MAX_LINE_BYTES
 from sfshield.exceptions import AuditIntegrityError
 
 KEY = b"k" * 32

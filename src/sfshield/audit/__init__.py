@@ -7,6 +7,7 @@ sinks such as :class:`JsonlAuditSink`, whose files :func:`verify_audit_file` che
 
 from __future__ import annotations
 
+from sfshield.audit.chain import VerificationReport, verify_audit_file
 from sfshield.audit.events import (
     AuditEvent,
     FieldActionCount,
@@ -18,7 +19,7 @@ from sfshield.audit.events import (
 )
 from sfshield.audit.pipeline import AuditPipeline
 from sfshield.audit.scrub import ScrubSecretsFilter
-from sfshield.audit.sinks import InMemoryAuditSink, JsonlAuditSink, VerificationReport, verify_audit_file
+from sfshield.audit.sinks import InMemoryAuditSink, JsonlAuditSink
 
 __all__ = [
     "AuditEvent",

@@ -49,6 +49,8 @@ def parse_classification(
         raise
     except (ValueError, TypeError) as exc:  # tomllib/json errors are ValueErrors carrying line numbers
         raise PolicyLoadError(source, "", f"not valid: {exc}") from exc
+    except RecursionError as exc:
+        raise PolicyLoadError(source, "", "nested too deeply to be a policy") from exc
     if not isinstance(data, dict):
         raise PolicyLoadError(source, "", "the top level must be a table/mapping with `version` and `rules`")
     try:

@@ -108,8 +108,16 @@ def _sorted_names(value: object) -> object:
     return value
 
 
+def _sorted_levels(value: object) -> object:
+    names = _sorted_names(value)
+    if isinstance(names, tuple):
+        return tuple(sorted({str(_canonical_level(name)) for name in names}))
+    return names
+
+
 SensitivityName = Annotated[str | None, BeforeValidator(_canonical_level)]
 NameSet = Annotated[tuple[str, ...], BeforeValidator(_sorted_names)]
+LevelSet = Annotated[tuple[str, ...], BeforeValidator(_sorted_levels)]
 
 
 class FieldLabel(BaseModel):

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sfshield.classification._labels import FieldLabel
+from sfshield.classification._labels import FieldLabel, merge_labels
 from sfshield.exceptions import PolicyLoadError
 
 __all__ = ["CustomMetadataFields", "labels_from_custom_metadata", "labels_from_field_definitions"]
@@ -63,7 +63,7 @@ def labels_from_field_definitions(
             )
         label = _label(where, record.get("SecurityClassification"), record.get("ComplianceGroup"), None, None)
         if not label.is_empty:
-            labels[f"{obj}.{name}"] = label
+            _add(labels, f"{obj}.{name}", label)
     return labels
 
 
@@ -88,8 +88,13 @@ def labels_from_custom_metadata(
             record.get(names.tags),
             record.get(names.kind),
         )
-        labels[key] = label
+        _add(labels, key, label)
     return labels
+
+
+def _add(labels: dict[str, FieldLabel], key: str, label: FieldLabel) -> None:
+    """Add a label; two records for one field are merged (query order is not defined, so none may win)."""
+    labels[key] = merge_labels(labels[key], label) if key in labels else label
 
 
 def _object_name(record: Mapping[str, Any], names: CustomMetadataFields, where: str) -> str:

@@ -21,13 +21,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Self
+from types import MappingProxyType
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from sfshield.classification._labels import (
     Action,
     FieldLabel,
+    LevelSet,
     NameSet,
     Purpose,
     Sensitivity,
@@ -88,21 +90,21 @@ class Decision:
 
 def _check_field_ref(ref: str) -> str:
     if not _FIELD_REF.match(ref):
-        raise ValueError(f"label key {ref!r} must look like Object.Field or *.Field")
+        raise ValueError("a label key must look like Object.Field or *.Field")
     return ref
 
 
 def _check_pattern(patterns: tuple[str, ...]) -> tuple[str, ...]:
     for pattern in patterns:
         if not _PATTERN.match(pattern):
-            raise ValueError(f"field pattern {pattern!r} must look like Object.Field, Object.* or *.Field")
+            raise ValueError("a field pattern must look like Object.Field, Object.* or *.Field")
     return patterns
 
 
 def _check_known_level(level: str | None) -> str | None:
     if level is not None and level not in Sensitivity.__members__.values():
         known = ", ".join(Sensitivity)
-        raise ValueError(f"{level!r} is not a Salesforce sensitivity level; use one of {known}")
+        raise ValueError(f"not a Salesforce sensitivity level; use one of {known}")
     return level
 
 
@@ -119,7 +121,7 @@ class Rule(BaseModel):
     purposes: Annotated[NameSet, Field(min_length=1)]
     action: Action
     fields: Annotated[NameSet, AfterValidator(_check_pattern)] = ()
-    sensitivity: NameSet = ()
+    sensitivity: LevelSet = ()
     min_sensitivity: Annotated[SensitivityName, AfterValidator(_check_known_level)] = None
     max_sensitivity: Annotated[SensitivityName, AfterValidator(_check_known_level)] = None
     compliance: NameSet = ()
@@ -139,21 +141,27 @@ class Rule(BaseModel):
     def matches(self, sobject: str, field: str, label: FieldLabel) -> bool:
         """Whether every condition of the rule holds for this field and label."""
         return (
-            self._matches_field(sobject, field)
+            self.field_match(sobject, field) is not None
             and self._matches_level(label)
             and _any_shared(self.compliance, label.compliance)
             and _any_shared(self.tags, label.tags)
         )
 
-    def _matches_field(self, sobject: str, field: str) -> bool:
+    def field_match(self, sobject: str, field: str) -> bool | None:
+        """``None`` if the rule's ``fields`` exclude the field; else whether a pattern names the field itself.
+
+        Only a pattern that names the field (``Contact.Email`` or ``*.Email``) makes the rule *field-specific*;
+        ``Contact.*`` merely scopes a rule to an object.
+        """
         if not self.fields:
-            return True
+            return False
         obj, fld = sobject.casefold(), field.casefold()
+        found: bool | None = None
         for pattern in self.fields:
             p_obj, p_fld = pattern.casefold().split(".")
             if p_obj in ("*", obj) and p_fld in ("*", fld):
-                return True
-        return False
+                found = found or p_fld != "*"
+        return found
 
     def _matches_level(self, label: FieldLabel) -> bool:
         if self.sensitivity and label.sensitivity not in self.sensitivity:
@@ -162,6 +170,10 @@ class Rule(BaseModel):
         if self.min_sensitivity is not None and rank < sensitivity_rank(self.min_sensitivity):
             return False
         return self.max_sensitivity is None or rank <= sensitivity_rank(self.max_sensitivity)
+
+
+def _read_only(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
 
 
 def _any_shared(wanted: tuple[str, ...], present: tuple[str, ...]) -> bool:
@@ -186,9 +198,27 @@ class Classification(BaseModel):
     version: Annotated[str, Field(min_length=1)]
     description: str = ""
     purposes: NameSet = ()
-    labels: dict[LabelKey, FieldLabel] = Field(default_factory=dict)
+    labels: Annotated[
+        Mapping[LabelKey, FieldLabel],
+        AfterValidator(_read_only),
+        PlainSerializer(dict, return_type=dict[str, FieldLabel]),
+    ] = Field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
-    relationships: dict[LabelKey, str] = Field(default_factory=dict)
+    relationships: Annotated[
+        Mapping[LabelKey, str], AfterValidator(_read_only), PlainSerializer(dict, return_type=dict[str, str])
+    ] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rule_purposes_are_known(self) -> Self:
+        known = {*self.known_purposes, ANY_PURPOSE}
+        for index, rule in enumerate(self.rules):
+            unknown = sorted(set(rule.purposes) - known)
+            if unknown:
+                raise ValueError(
+                    f"rules[{index}] names unknown purpose(s) {', '.join(unknown)}; declare them under `purposes` "
+                    "or fix the spelling (a misspelt purpose would silently disable the rule)"
+                )
+        return self
 
     @cached_property
     def sha256(self) -> str:
@@ -203,7 +233,12 @@ class Classification(BaseModel):
 
     @cached_property
     def _label_index(self) -> dict[str, FieldLabel]:
-        return {key.casefold(): label for key, label in self.labels.items() if not label.is_empty}
+        # Keys that differ only in case are one Salesforce field: merge them rather than let the last one win.
+        index: dict[str, FieldLabel] = {}
+        for key, label in self.labels.items():
+            folded = key.casefold()
+            index[folded] = merge_labels(index[folded], label) if folded in index else label
+        return {key: label for key, label in index.items() if not label.is_empty}
 
     @cached_property
     def _relationship_index(self) -> dict[str, str]:
@@ -220,9 +255,17 @@ class Classification(BaseModel):
         return str(purpose)
 
     def label_for(self, sobject: str, field: str) -> FieldLabel | None:
-        """Return the label of ``sobject.field`` (falling back to ``*.field``), or ``None`` if unlabelled."""
+        """Return the label of ``sobject.field``, or ``None`` if unlabelled.
+
+        A ``*.field`` label is a floor: when both exist they are merged, so an object-specific label can add
+        sensitivity but never remove what the wildcard says.
+        """
         index = self._label_index
-        return index.get(f"{sobject}.{field}".casefold()) or index.get(f"*.{field}".casefold())
+        specific = index.get(f"{sobject}.{field}".casefold())
+        wildcard = index.get(f"*.{field}".casefold())
+        if specific is not None and wildcard is not None:
+            return merge_labels(wildcard, specific)
+        return specific or wildcard
 
     def target_of(self, sobject: str, relationship: str) -> str | None:
         """Return the object a relationship of ``sobject`` points to, or ``None`` if nobody says."""
@@ -246,7 +289,7 @@ class Classification(BaseModel):
             for i, rule in enumerate(self.rules)
             if rule.applies_to(purpose) and rule.matches(sobject, field, label)
         ]
-        specific = [(i, rule) for i, rule in matching if rule.fields]
+        specific = [(i, rule) for i, rule in matching if rule.field_match(sobject, field)]
         chosen = specific or matching
         if not chosen:
             return Decision(Action.DROP, DecisionReason.UNCOVERED, kind=label.kind)
@@ -265,4 +308,10 @@ class Classification(BaseModel):
         for key, label in labels.items():
             existing = keys.setdefault(key.casefold(), key)
             merged[existing] = merge_labels(merged[existing], label) if existing in merged else label
-        return type(self).model_validate({**self.model_dump(exclude={"labels"}), "labels": merged})
+        return type(self).model_validate(
+            {
+                **self.model_dump(exclude={"labels", "relationships"}),
+                "labels": merged,
+                "relationships": dict(self.relationships),
+            }
+        )
