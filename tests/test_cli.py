@@ -51,6 +51,11 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+def run_protect(policy: Path, source: Path, out: Path, *extra: str, purpose: str = "sync") -> int:
+    """Run `sfshield protect` for Contact rows; return the exit code."""
+    return main(["protect", "--policy", str(policy), "--purpose", purpose, *extra, str(source), str(out)])
+
+
 ROWS = [
     {
         "Id": f"003{i:015d}",
@@ -68,22 +73,7 @@ class TestProtect:
         """A Bulk-style CSV with dotted columns is written without denied columns, and the audit verifies."""
         source = write_csv(tmp_path / "in.csv", ROWS)
         out = tmp_path / "out.csv"
-        assert (
-            main(
-                [
-                    "protect",
-                    "--policy",
-                    str(policy),
-                    "--purpose",
-                    "embedding",
-                    "--object",
-                    "Contact",
-                    str(source),
-                    str(out),
-                ]
-            )
-            == 0
-        )
+        assert run_protect(policy, source, out, "--object", "Contact", purpose="embedding") == 0
         with out.open(newline="") as stream:
             rows = list(csv.DictReader(stream))
         assert len(rows) == 50 and set(rows[0]) == {"Id", "Name", "Email", "Account.Name"}
@@ -103,22 +93,7 @@ class TestProtect:
         }
         source.write_text(json.dumps(record) + "\n\n" + json.dumps(record) + "\n")
         out = tmp_path / "out.jsonl"
-        assert (
-            main(
-                [
-                    "protect",
-                    "--policy",
-                    str(policy),
-                    "--purpose",
-                    "training",
-                    str(source),
-                    str(out),
-                    "--audit",
-                    str(tmp_path / "a.jsonl"),
-                ]
-            )
-            == 0
-        )
+        assert run_protect(policy, source, out, "--audit", str(tmp_path / "a.jsonl"), purpose="training") == 0
         assert [json.loads(line) for line in out.read_text().splitlines()] == [
             {"Id": "1", "Name": "A", "Account": {"Name": "Acme"}}
         ] * 2
@@ -137,22 +112,7 @@ class TestProtect:
         source = tmp_path / "in.jsonl"
         source.write_text(content)
         out = tmp_path / "out.jsonl"
-        assert (
-            main(
-                [
-                    "protect",
-                    "--policy",
-                    str(policy),
-                    "--purpose",
-                    "sync",
-                    "--object",
-                    "Contact",
-                    str(source),
-                    str(out),
-                ]
-            )
-            == 2
-        )
+        assert run_protect(policy, source, out, "--object", "Contact") == 2
         assert message in capsys.readouterr().err
         assert not out.exists()
         assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
@@ -163,72 +123,27 @@ class TestProtect:
         """A CSV row with more columns than the header is refused with its line number."""
         source = tmp_path / "in.csv"
         source.write_text("Id,Name\n1,a\n2,b,extra\n")
-        assert (
-            main(
-                [
-                    "protect",
-                    "--policy",
-                    str(policy),
-                    "--purpose",
-                    "sync",
-                    "--object",
-                    "Contact",
-                    str(source),
-                    str(tmp_path / "out.csv"),
-                ]
-            )
-            == 2
-        )
+        assert run_protect(policy, source, tmp_path / "out.csv", "--object", "Contact") == 2
         assert "line 3" in capsys.readouterr().err
         assert not (tmp_path / "out.csv").exists()
 
     @pytest.mark.parametrize(
-        ("args", "message"),
-        [
-            (["--purpose", "marketing"], "unknown purpose 'marketing'"),
-            (["--purpose", "embedding"], KEY_ENV),
-        ],
+        ("purpose", "message"),
+        [("marketing", "unknown purpose 'marketing'"), ("embedding", KEY_ENV)],
     )
     def test_bad_configuration_is_one_line_saying_what_to_do(
-        self, tmp_path: Path, policy: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+        self, tmp_path: Path, policy: Path, purpose: str, message: str, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """An unknown purpose or a missing pseudonym key exits 2 with a message that names the fix."""
         source = write_csv(tmp_path / "in.csv", ROWS[:2])
-        assert (
-            main(
-                [
-                    "protect",
-                    "--policy",
-                    str(policy),
-                    "--object",
-                    "Contact",
-                    *args,
-                    str(source),
-                    str(tmp_path / "o.csv"),
-                ]
-            )
-            == 2
-        )
+        assert run_protect(policy, source, tmp_path / "o.csv", "--object", "Contact", purpose=purpose) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1
 
     def test_an_unreadable_policy_is_reported(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A missing policy file exits 2 and names the file."""
         source = write_csv(tmp_path / "in.csv", ROWS[:1])
-        assert (
-            main(
-                [
-                    "protect",
-                    "--policy",
-                    str(tmp_path / "nope.toml"),
-                    "--purpose",
-                    "sync",
-                    str(source),
-                    str(tmp_path / "o.csv"),
-                ]
-            )
-            == 2
-        )
+        assert run_protect(tmp_path / "nope.toml", source, tmp_path / "o.csv") == 2
         assert "nope.toml: no such file" in capsys.readouterr().err
 
 
@@ -238,22 +153,7 @@ class TestAuditVerify:
     ) -> None:
         """Editing one line of the trail makes `audit verify` exit 1 and name that line."""
         source = write_csv(tmp_path / "in.csv", ROWS)
-        assert (
-            main(
-                [
-                    "protect",
-                    "--policy",
-                    str(policy),
-                    "--purpose",
-                    "sync",
-                    "--object",
-                    "Contact",
-                    str(source),
-                    str(tmp_path / "o.csv"),
-                ]
-            )
-            == 0
-        )
+        assert run_protect(policy, source, tmp_path / "o.csv", "--object", "Contact") == 0
         trail = tmp_path / "o.csv.audit.jsonl"
         lines = trail.read_text().splitlines()
         lines[1] = lines[1].replace('"sync"', '"training"')

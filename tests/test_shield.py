@@ -245,3 +245,25 @@ class _NullEncryptor:
 
     def is_encrypted(self, text: str, /) -> bool:
         return text.startswith("enc:")
+
+
+class TestIngestGeneratorLifecycle:
+    def test_a_refused_item_closes_the_source_generator(self) -> None:
+        """When a yielded item is refused, the wrapped generator's cleanup runs (no dangling cursor)."""
+        shield = make_shield()
+        closed: list[bool] = []
+
+        @shield.ingest(purpose="sync")
+        def pages() -> Iterator[Any]:
+            try:
+                yield [RECORD]
+                yield "not records"
+                yield [RECORD]
+            finally:
+                closed.append(True)
+
+        produced = pages()
+        assert len(next(produced)) == 1
+        with pytest.raises(FilterError):
+            next(produced)
+        assert closed == [True]

@@ -248,8 +248,12 @@ def _wrap_async(func: Callable[P, Any], protect: Callable[[Any], Any]) -> Callab
 def _wrap_gen(func: Callable[P, Any], protect: Callable[[Any], Any]) -> Callable[P, Iterator[Any]]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Iterator[Any]:
-        for item in func(*args, **kwargs):
-            yield protect(item)
+        inner = func(*args, **kwargs)
+        try:
+            for item in inner:
+                yield protect(item)
+        finally:
+            inner.close()  # a consumer that stops early (or a refused item) closes the source too
 
     return wrapper
 
@@ -257,7 +261,11 @@ def _wrap_gen(func: Callable[P, Any], protect: Callable[[Any], Any]) -> Callable
 def _wrap_async_gen(func: Callable[P, Any], protect: Callable[[Any], Any]) -> Callable[P, AsyncIterator[Any]]:
     @functools.wraps(func)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[Any]:
-        async for item in func(*args, **kwargs):
-            yield protect(item)
+        inner = func(*args, **kwargs)
+        try:
+            async for item in inner:
+                yield protect(item)
+        finally:
+            await inner.aclose()
 
     return wrapper
