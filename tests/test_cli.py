@@ -176,3 +176,26 @@ class TestDemo:
         assert "purpose 'training'" in out and "hash chain intact" in out
         assert "198403091234" not in out.split("what reaches the model", 1)[1]
         assert main(["audit", "verify", str(tmp_path / "audit.jsonl")]) == 0
+
+
+class TestChainKey:
+    def test_a_short_chain_key_is_a_configuration_error(
+        self, tmp_path: Path, policy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A chain key under 16 bytes exits 2 with a message saying how to make a good one."""
+        monkeypatch.setenv("SFSHIELD_AUDIT_CHAIN_KEY", "short")
+        source = write_csv(tmp_path / "in.csv", ROWS[:1])
+        assert run_protect(policy, source, tmp_path / "o.csv", "--object", "Contact") == 2
+        assert "SFSHIELD_AUDIT_CHAIN_KEY" in capsys.readouterr().err
+
+    def test_a_keyed_trail_verifies_only_with_its_key(
+        self, tmp_path: Path, policy: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A trail written with a chain key verifies with that key and fails without it."""
+        monkeypatch.setenv("SFSHIELD_AUDIT_CHAIN_KEY", "k" * 32)
+        source = write_csv(tmp_path / "in.csv", ROWS[:3])
+        assert run_protect(policy, source, tmp_path / "o.csv", "--object", "Contact") == 0
+        trail = str(tmp_path / "o.csv.audit.jsonl")
+        assert main(["audit", "verify", trail]) == 0
+        monkeypatch.delenv("SFSHIELD_AUDIT_CHAIN_KEY")
+        assert main(["audit", "verify", trail]) == 1

@@ -264,3 +264,23 @@ class TestEncryptionContext:
         assert encryptor.decrypt(out["Email"], context=right) == b"a@b"
         with pytest.raises(Exception, match=r"InvalidTag|^$"):
             encryptor.decrypt(out["Email"], context=FieldContext("t2", "Contact", "Email", "sync", "003A"))
+
+
+class TestRelationshipResolution:
+    def test_a_wildcard_relationship_key_applies_to_every_object(self) -> None:
+        """A `*.Billing__r` relationship entry resolves that lookup on any object."""
+        policy = Classification(
+            version="1",
+            labels={"Contact.Name": {"sensitivity": "Public"}},
+            rules=[{"purposes": ["*"], "action": "keep"}],
+            relationships={"*.Billing__r": "Contact"},
+        )
+        (out,) = make_filter(policy).filter([{"Billing__r": {"Name": "A"}}], purpose="sync", sobject="Account")
+        assert out == {"Billing__r": {"Name": "A"}}
+
+    def test_an_unlabelled_compound_value_is_reported_unlabelled(self) -> None:
+        """An address dict nobody labelled is dropped as unlabelled, not as an unresolved relationship."""
+        policy = Classification(version="1")
+        result = make_filter(policy).filter([{"MailingAddress": {"city": "Oslo"}}], purpose="sync", sobject="Contact")
+        assert result[0] == {}
+        assert [d.reason for d in result.decisions[0].fields] == [DecisionReason.UNLABELLED]

@@ -32,6 +32,7 @@ __all__ = ["main"]
 
 KEY_ENV = "SFSHIELD_PSEUDONYM_KEY"
 CHAIN_KEY_ENV = "SFSHIELD_AUDIT_CHAIN_KEY"
+MIN_CHAIN_KEY_BYTES = 16
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sfshield", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="sfshield", description="Filter record files, verify audit trails, run the demo."
+    )
     parser.add_argument("--version", action="version", version=f"sfshield {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _add_protect(commands)
@@ -171,4 +174,9 @@ def _pseudonym_key() -> PseudonymKey | None:
 
 def _env_bytes(name: str) -> bytes | None:
     text = os.environ.get(name)
+    if text and len(text.encode()) < MIN_CHAIN_KEY_BYTES:
+        raise ConfigurationError(
+            f"${name} is shorter than {MIN_CHAIN_KEY_BYTES} bytes; use a long random secret, e.g. "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     return text.encode() if text else None

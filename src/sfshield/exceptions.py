@@ -14,7 +14,7 @@ The tree::
     │   └── PolicyLoadError           a policy file or metadata record is invalid (names file and key/line)
     ├── FilterError                   records could not be filtered; nothing was returned
     │   └── UnresolvedObjectError     the sObject type of a record is unknown
-    ├── FieldEncryptionError          the encryptor behind the ``encrypt`` action failed; nothing was returned
+    ├── FieldEncryptionError          the encryptor behind the 'encrypt' action failed; nothing was returned
     ├── InputFileError                a record file (CSV, JSONL) is missing or malformed (names file and line)
     └── AuditError                    the audit trail could not be kept
         ├── AuditSinkError            a sink failed: the guarded operation was stopped (fail closed)

@@ -278,7 +278,9 @@ class FieldFilter:
         target = attributes.get("type") if attributes.__class__ in _MAPPINGS else None
         target = target or plan.owner.policy.target_of(plan.sobject, key)
         if target is None:
-            return (key, "U")
+            # A lookup we cannot resolve (attributes without a type, or a custom __r name) is reported as such;
+            # any other unlabelled dict (an address nobody labelled) is simply unlabelled. Both are dropped.
+            return (key, "U") if attributes is not None or key.endswith("__r") else (key, "F")
         child_plan = self.plan(target, plan.purpose)
         filtered, shape = self._record(child_plan, value)
         if filtered:

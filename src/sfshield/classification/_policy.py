@@ -269,7 +269,8 @@ class Classification(BaseModel):
 
     def target_of(self, sobject: str, relationship: str) -> str | None:
         """Return the object a relationship of ``sobject`` points to, or ``None`` if nobody says."""
-        target = self._relationship_index.get(f"{sobject}.{relationship}".casefold())
+        index = self._relationship_index
+        target = index.get(f"{sobject}.{relationship}".casefold()) or index.get(f"*.{relationship}".casefold())
         if target is None and relationship == "Parent":
             return sobject
         return target or STANDARD_RELATIONSHIPS.get(relationship)
