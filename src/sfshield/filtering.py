@@ -77,19 +77,35 @@ class _Step:
 class _Plan:
     """The compiled decisions for one (object, purpose); filled lazily, one field name at a time."""
 
-    __slots__ = ("owner", "purpose", "sobject", "steps")
+    __slots__ = ("codes", "fns", "owner", "purpose", "sobject", "steps", "targets")
 
     def __init__(self, owner: FieldFilter, sobject: str, purpose: str) -> None:
         self.owner = owner
         self.sobject = sobject
         self.purpose = purpose
         self.steps: dict[str, _Step] = {}
+        # Flat views of ``steps`` for the hot loop: one dict lookup per field, no attribute loads.
+        self.codes: dict[str, int] = {}
+        self.fns: dict[str, Transform] = {}
+        self.targets: dict[str, _Plan] = {}
 
     def step(self, key: str) -> _Step:
         step = self.steps.get(key)
         if step is None:
             step = self.steps[key] = self._compile(key)
+            self.codes[key] = step.code
+            if step.fn is not None:
+                self.fns[key] = step.fn
         return step
+
+    def code(self, key: str) -> int:
+        return self.step(key).code
+
+    def plan_for(self, target: str) -> _Plan:
+        plan = self.targets.get(target)
+        if plan is None:
+            plan = self.targets[target] = self.owner.plan(target, self.purpose)
+        return plan
 
     def _compile(self, key: str) -> _Step:
         if key == "attributes":
@@ -119,9 +135,13 @@ class FilterResult(Sequence[dict[str, Any]]):
     It is a sequence of the filtered records; :attr:`decisions` and :meth:`field_counts` describe what was done.
     """
 
-    def __init__(self, records: list[dict[str, Any]], shapes: list[tuple[_Plan, Shape, str | None]]) -> None:
+    def __init__(
+        self, records: list[dict[str, Any]], plans: list[_Plan], shapes: list[Shape], ids: list[str | None]
+    ) -> None:
         self.records = records
+        self._plans = plans
         self._shapes = shapes
+        self._ids = ids
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -144,23 +164,26 @@ class FilterResult(Sequence[dict[str, Any]]):
         """One :class:`RecordDecision` per record, in order."""
         return [
             RecordDecision(plan.sobject, record_id, _describe(plan, shape, ""))
-            for plan, shape, record_id in self._shapes
+            for plan, shape, record_id in zip(self._plans, self._shapes, self._ids, strict=True)
         ]
 
     @property
     def record_ids(self) -> list[str]:
         """The ``Id`` of every record that had one."""
-        return [record_id for _, _, record_id in self._shapes if record_id is not None]
+        return [record_id for record_id in self._ids if record_id is not None]
 
     @property
     def sobjects(self) -> tuple[str, ...]:
         """The top-level objects of the records, in first-seen order."""
-        return tuple(dict.fromkeys(plan.sobject for plan, _, _ in self._shapes))
+        return tuple(dict.fromkeys(plan.sobject for plan in self._plans))
 
     def field_counts(self) -> Counter[FieldDecision]:
         """How many records got each (path, action, reason, rule) — a batch summary for the audit."""
+        # Shapes are interned per batch, so equal shapes are the same object: count by identity, not by hashing.
+        by_id = {(id(p), id(s)): (p, s) for p, s in zip(self._plans, self._shapes, strict=True)}
         counts: Counter[FieldDecision] = Counter()
-        for (plan, shape, _), n in Counter((p, s, None) for p, s, _ in self._shapes).items():
+        for pair, n in Counter(zip(map(id, self._plans), map(id, self._shapes), strict=True)).items():
+            plan, shape = by_id[pair]
             for decision in _describe(plan, shape, ""):
                 counts[decision] += n
         return counts
@@ -214,15 +237,20 @@ class FieldFilter:
         """
         purpose = self.policy.check_purpose(purpose)
         out: list[dict[str, Any]] = []
-        shapes: list[tuple[_Plan, Shape, str | None]] = []
+        plans: list[_Plan] = []
+        shapes: list[Shape] = []
+        ids: list[str | None] = []
+        interned: dict[Shape, Shape] = {}  # records of one query share a few shapes: keep one copy of each
         default = self.plan(sobject, purpose) if sobject else None
         for record in records:
             plan = self._plan_for(record, default, purpose)
             filtered, shape = self._record(plan, record)
             out.append(filtered)
+            plans.append(plan)
+            shapes.append(interned.setdefault(shape, shape))
             record_id = record.get("Id")
-            shapes.append((plan, shape, record_id if isinstance(record_id, str) else None))
-        return FilterResult(out, shapes)
+            ids.append(record_id if record_id.__class__ is str else None)
+        return FilterResult(out, plans, shapes, ids)
 
     def plan(self, sobject: str, purpose: str) -> _Plan:
         """Return the (cached) compiled plan for an object and a checked purpose."""
@@ -245,19 +273,19 @@ class FieldFilter:
     def _record(self, plan: _Plan, record: Mapping[str, Any]) -> tuple[dict[str, Any], Shape]:
         out: dict[str, Any] = {}
         nested: list[Any] | None = None
-        steps = plan.steps
+        codes = plan.codes
         for key, value in record.items():
-            step = steps.get(key) or plan.step(key)
-            if value.__class__ in _MAPPINGS and step.code is not _SKIP:
+            code = codes.get(key)
+            if code is None:
+                code = plan.code(key)
+            if value.__class__ in _MAPPINGS and code != _SKIP:
                 if nested is None:
                     nested = []
                 nested.append(self._nested(plan, key, value, out, record))
-                continue
-            code = step.code
-            if code == _KEEP:
+            elif code == _KEEP:
                 out[key] = value
             elif code == _TRANSFORM:
-                out[key] = step.fn(value, record)  # type: ignore[misc]
+                out[key] = plan.fns[key](value, record)
         keys = tuple(record)
         return out, (keys if nested is None else (keys, tuple(nested)))
 
@@ -276,31 +304,34 @@ class FieldFilter:
                 out[key] = step.fn(value, record)  # type: ignore[misc]
             return (key, "F")
         target = attributes.get("type") if attributes.__class__ in _MAPPINGS else None
-        target = target or plan.owner.policy.target_of(plan.sobject, key)
+        target = target or self.policy.target_of(plan.sobject, key)
         if target is None:
             # A lookup we cannot resolve (attributes without a type, or a custom __r name) is reported as such;
             # any other unlabelled dict (an address nobody labelled) is simply unlabelled. Both are dropped.
             return (key, "U") if attributes is not None or key.endswith("__r") else (key, "F")
-        child_plan = self.plan(target, plan.purpose)
+        child_plan = plan.plan_for(target)
         filtered, shape = self._record(child_plan, value)
         if filtered:
             out[key] = filtered
         return (key, "P", child_plan, shape)
 
     def _children(self, plan: _Plan, key: str, result: Mapping[str, Any], out: dict[str, Any]) -> tuple[Any, ...]:
+        """Filter a child subquery result; every row is of the relationship's one object (Salesforce's rule)."""
         rows = result.get("records") or []
         first = rows[0].get("attributes") if rows else None
         target = (first or {}).get("type") or self.policy.target_of(plan.sobject, key)
         if target is None:
             return (key, "U")
-        child_plan = self.plan(target, plan.purpose)
+        child_plan = plan.plan_for(target)
         kept: list[dict[str, Any]] = []
         shapes: dict[Shape, None] = {}
         for row in rows:
-            filtered, shape = self._record(self._plan_for(row, child_plan, plan.purpose), row)
+            filtered, shape = self._record(child_plan, row)
             kept.append(filtered)
             shapes[shape] = None
-        out[key] = {k: result[k] for k in _QUERY_RESULT_KEYS if k in result} | {"records": kept}
+        child_result = {k: result[k] for k in _QUERY_RESULT_KEYS if k in result}
+        child_result["records"] = kept
+        out[key] = child_result
         return (key, "C", child_plan, tuple(shapes))
 
     def make_step(self, field: str, sobject: str, decision: Decision, purpose: str) -> _Step:

@@ -13,6 +13,7 @@ same key — a value that merely looks like one is pseudonymized like any other.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -90,7 +91,7 @@ class Pseudonymizer:
         """Return the pseudonym of ``value`` for ``kind``; ``None`` stays ``None``."""
         if value is None:
             return None
-        prefix = _PREFIX_CHARS.sub("_", kind.lower()).strip("_") or "value"
+        prefix = _prefix(kind)
         if isinstance(value, str) and self._is_own(value, prefix):
             return value
         digest = self._key.digest(b"sfshield/pseudonym/v1\x00" + prefix.encode() + b"\x00" + _canonical(value, prefix))
@@ -105,6 +106,11 @@ class Pseudonymizer:
         if match is None or not value.startswith(prefix + "_"):
             return False
         return hmac.compare_digest(match.group(2), self._check(prefix, match.group(1)))
+
+
+@functools.lru_cache(maxsize=256)
+def _prefix(kind: str) -> str:
+    return _PREFIX_CHARS.sub("_", kind.lower()).strip("_") or "value"
 
 
 def _canonical(value: Any, prefix: str) -> bytes:
