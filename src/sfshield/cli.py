@@ -22,10 +22,18 @@ from sfshield._streams import (
     write_records,
 )
 from sfshield._version import __version__
-from sfshield.audit import JsonlAuditSink, verify_audit_file
+from sfshield.audit import AuditEvent, AuditPipeline, JsonlAuditSink, verify_audit_file
 from sfshield.classification import Action, Classification, load_classification
-from sfshield.exceptions import AuditIntegrityError, ConfigurationError, InputFileError, ShieldError
+from sfshield.exceptions import (
+    AuditIntegrityError,
+    ConfigurationError,
+    InputFileError,
+    QueryRejectedError,
+    ShieldError,
+    SoqlSyntaxError,
+)
 from sfshield.shield import Shield
+from sfshield.soql import SoqlGuard
 from sfshield.transforms import PseudonymKey
 
 __all__ = ["main"]
@@ -60,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _add_protect(commands)
     _add_audit(commands)
+    _add_soql(commands)
     demo = commands.add_parser("demo", help="run the whole path on bundled sample records")
     demo.add_argument("--out", type=Path, help="keep the demo's audit trail in this folder")
     demo.set_defaults(run=_run_demo)
@@ -101,6 +110,59 @@ def _add_audit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="accept a missing .head file (a truncated tail then goes unnoticed)",
     )
     verify.set_defaults(run=_run_verify)
+
+
+def _add_soql(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    soql = commands.add_parser("soql", help="work with SOQL queries")
+    verbs = soql.add_subparsers(required=True, metavar="VERB")
+    check = verbs.add_parser(
+        "check",
+        help="check a query for a purpose: print it canonical (exit 0), the reasons (exit 1) or the syntax error (2)",
+    )
+    check.add_argument("--policy", required=True, type=Path, help="policy file (.toml, .yaml, .json)")
+    check.add_argument("--purpose", required=True, help="what the results are for")
+    check.add_argument("--object", dest="objects", action="append", help="an object queries may read (repeat)")
+    check.add_argument("--max-limit", type=int, default=2000, help="LIMIT cap (default 2000)")
+    check.add_argument("--rewrite", action="store_true", help="drop disallowed SELECT fields instead of rejecting")
+    check.add_argument("--query-all", action="store_true", help="the query will run as queryAll")
+    check.add_argument("--audit", type=Path, help="append the decision to this hash-chained audit file")
+    check.add_argument("query", help="the SOQL query (quote it)")
+    check.set_defaults(run=_run_soql_check)
+
+
+def _run_soql_check(args: argparse.Namespace) -> int:
+    policy = load_classification(args.policy)
+    sink = JsonlAuditSink(args.audit, chain_key=_env_bytes(CHAIN_KEY_ENV)) if args.audit else None
+    try:
+        guard = SoqlGuard(
+            policy,
+            purpose=args.purpose,
+            audit=AuditPipeline(sinks=[sink or _discard]),
+            tenant="cli",
+            objects=args.objects,
+            max_limit=args.max_limit,
+            rewrite=args.rewrite,
+        )
+        checked = guard.check(args.query, query_all=args.query_all)
+    except SoqlSyntaxError as exc:
+        print(f"sfshield: {exc}\n{exc.pointer()}", file=sys.stderr)
+        return 2
+    except QueryRejectedError as exc:
+        print(f"sfshield: query rejected for {args.purpose}:", file=sys.stderr)
+        for reason in exc.reasons:
+            print(f"  - {reason}", file=sys.stderr)
+        return 1
+    finally:
+        if sink is not None:
+            sink.close()
+    print(checked.soql)
+    for change in checked.changes:
+        print(f"  changed: {change}", file=sys.stderr)
+    return 0
+
+
+def _discard(_event: AuditEvent) -> None:
+    """Audit sink for a one-off check without --audit: the decision is printed instead."""
 
 
 def _run_protect(args: argparse.Namespace) -> int:

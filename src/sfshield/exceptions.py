@@ -16,6 +16,8 @@ The tree::
     │   └── UnresolvedObjectError     the sObject type of a record is unknown
     ├── FieldEncryptionError          the encryptor behind the 'encrypt' action failed; nothing was returned
     ├── InputFileError                a record file (CSV, JSONL) is missing or malformed (names file and line)
+    ├── SoqlSyntaxError               a query is not valid REST-API SOQL (line, column, what was expected)
+    ├── QueryRejectedError            the SOQL guard refused a query for a purpose (lists every reason)
     └── AuditError                    the audit trail could not be kept
         ├── AuditSinkError            a sink failed: the guarded operation was stopped (fail closed)
         ├── AuditProcessorError       a processor dropped or broke an event: the operation was stopped
@@ -38,7 +40,9 @@ __all__ = [
     "FilterError",
     "InputFileError",
     "PolicyLoadError",
+    "QueryRejectedError",
     "ShieldError",
+    "SoqlSyntaxError",
     "UnknownPurposeError",
     "UnresolvedObjectError",
 ]
@@ -111,6 +115,55 @@ class FieldEncryptionError(ShieldError):
 
 class InputFileError(ShieldError):
     """A record file (CSV or JSONL) is missing or malformed; the message names the file and the line."""
+
+
+class SoqlSyntaxError(ShieldError):
+    """A query is not valid SOQL as the REST API accepts it.
+
+    The message gives the line, the column and what was expected, but never the query text, which may hold
+    values. The text is kept on the exception (:attr:`text`) so that a caller who may show it can point at the
+    spot with :meth:`pointer`.
+
+    Attributes:
+        line: 1-based line of the problem.
+        column: 1-based column of the problem.
+        offset: 0-based character offset.
+        problem: what is wrong, or what was expected.
+    """
+
+    def __init__(self, text: str, offset: int, problem: str) -> None:
+        self.text = text
+        self.offset = offset
+        self.line = text.count("\n", 0, offset) + 1
+        self.column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        self.problem = problem
+        super().__init__(f"SOQL syntax error at line {self.line}, column {self.column}: {problem}")
+
+    def pointer(self) -> str:
+        """Return the offending line of the query with a caret under the problem (it shows query text)."""
+        start = self.text.rfind("\n", 0, self.offset) + 1
+        end = self.text.find("\n", self.offset)
+        line = self.text[start : end if end != -1 else len(self.text)]
+        return f"{line}\n{' ' * (self.column - 1)}^"
+
+    def __reduce__(self) -> tuple[type[SoqlSyntaxError], tuple[str, int, str]]:
+        return (type(self), (self.text, self.offset, self.problem))
+
+
+class QueryRejectedError(ShieldError):
+    """The SOQL guard refused a query; :attr:`reasons` lists every reason (field names, never values).
+
+    Attributes:
+        reasons: one line per problem, such as ``Contact.SSN__c may not be selected for training (unlabelled)``.
+    """
+
+    def __init__(self, reasons: tuple[str, ...]) -> None:
+        self.reasons = reasons
+        listed = "; ".join(reasons)
+        super().__init__(f"query rejected ({len(reasons)} reason(s)): {listed}")
+
+    def __reduce__(self) -> tuple[type[QueryRejectedError], tuple[tuple[str, ...]]]:
+        return (type(self), (self.reasons,))
 
 
 class AuditError(ShieldError):

@@ -25,6 +25,7 @@ from sfshield.classification import Classification
 from sfshield.exceptions import AuditError, FilterError, ShieldError
 from sfshield.filtering import FieldFilter, FilterResult
 from sfshield.protocols import AuditSink, FieldEncryptor
+from sfshield.soql.guard import SoqlGuard
 from sfshield.transforms import Pseudonymizer, PseudonymKey
 
 __all__ = ["Shield"]
@@ -159,6 +160,13 @@ class Shield:
             return _wrap(func, functools.partial(self._protect_value, purpose=checked, sobject=sobject))
 
         return decorate(fn) if fn is not None else decorate
+
+    def soql_guard(self, *, purpose: str, **options: Any) -> SoqlGuard:
+        """Return a :class:`~sfshield.soql.SoqlGuard` for ``purpose`` under this Shield's policy and audit trail.
+
+        ``options`` are the guard's keyword arguments (``objects``, ``max_limit``, ``rewrite``, ``describe`` …).
+        """
+        return SoqlGuard(self.policy, purpose=purpose, audit=self.audit, tenant=self.tenant, **options)
 
     def _protect_value(self, value: Any, *, purpose: str, sobject: str | None) -> Any:
         if value is None:

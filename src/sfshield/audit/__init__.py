@@ -14,6 +14,7 @@ from sfshield.audit.events import (
     OperationBlocked,
     Outcome,
     PolicyLoaded,
+    QueryChecked,
     RecordsFiltered,
     event_from_json,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "OperationBlocked",
     "Outcome",
     "PolicyLoaded",
+    "QueryChecked",
     "RecordsFiltered",
     "ScrubSecretsFilter",
     "VerificationReport",

@@ -21,6 +21,7 @@ __all__ = [
     "OperationBlocked",
     "Outcome",
     "PolicyLoaded",
+    "QueryChecked",
     "RecordsFiltered",
     "event_from_json",
 ]
@@ -106,6 +107,23 @@ class OperationBlocked(AuditEvent):
     sobject: str | None = None
     error_type: str
     message: str
+
+
+class QueryChecked(AuditEvent):
+    """A SOQL query was checked by the guard: allowed (possibly rewritten) or rejected, and why.
+
+    The query itself is not recorded (its literals may hold values); ``query_sha256`` identifies it.
+    """
+
+    kind: ClassVar[str] = "query_checked"
+
+    purpose: str
+    query_sha256: str
+    objects: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    query_all: bool = False
 
 
 class PolicyLoaded(AuditEvent):
