@@ -199,3 +199,35 @@ class TestChainKey:
         assert main(["audit", "verify", trail]) == 0
         monkeypatch.delenv("SFSHIELD_AUDIT_CHAIN_KEY")
         assert main(["audit", "verify", trail]) == 1
+
+
+class TestSoqlCheck:
+    def test_an_allowed_query_prints_canonical_soql(self, policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An allowed query exits 0 and prints its canonical form with the LIMIT cap."""
+        assert (
+            main(["soql", "check", "--policy", str(policy), "--purpose", "sync", "select id, name from contact"]) == 0
+        )
+        assert capsys.readouterr().out.strip() == "SELECT id, name FROM contact LIMIT 2000"
+
+    def test_a_rejected_query_lists_the_reasons(self, policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A query filtering on an unlabelled field exits 1 and names the field."""
+        query = "SELECT Id FROM Contact WHERE SSN__c = '1'"
+        assert main(["soql", "check", "--policy", str(policy), "--purpose", "sync", query]) == 1
+        assert "Contact.SSN__c" in capsys.readouterr().err
+
+    def test_a_syntax_error_points_at_the_spot(self, policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A syntax error exits 2 and prints a caret under the problem."""
+        query = "SELECT Id FROM Contact WHERE"
+        assert main(["soql", "check", "--policy", str(policy), "--purpose", "sync", query]) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert err[-2] == query
+        assert err[-1] == " " * len(query) + "^"
+
+    def test_the_decision_can_be_audited(self, tmp_path: Path, policy: Path) -> None:
+        """--audit appends the decision to a hash-chained file that verifies."""
+        trail = tmp_path / "soql.jsonl"
+        args = ["soql", "check", "--policy", str(policy), "--purpose", "sync", "--audit", str(trail)]
+        assert main([*args, "SELECT Id FROM Contact"]) == 0
+        assert main([*args, "SELECT Id FROM Contact WHERE SSN__c = '1'"]) == 1
+        assert main(["audit", "verify", str(trail)]) == 0
+        assert len(trail.read_text().splitlines()) == 2
