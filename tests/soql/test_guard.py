@@ -160,7 +160,7 @@ class TestRewrites:
         )
 
     def test_query_all_needs_permission(self) -> None:
-        """queryAll is rejected unless the guard allows it."""
+        """A queryAll request is rejected unless the guard allows it."""
         with pytest.raises(QueryRejectedError, match="queryAll"):
             make_guard().check("SELECT Id FROM Contact", query_all=True)
         make_guard(allow_query_all=True).check("SELECT Id FROM Contact", query_all=True)
