@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "typing", "docs", "examples", "tests"]
@@ -50,7 +52,7 @@ def docs(session: nox.Session) -> None:
 def examples(session: nox.Session) -> None:
     """Run every example in examples/ (the docs include them, so none can go stale)."""
     session.install("-e", ".[yaml]")
-    for example in sorted(__import__("pathlib").Path("examples").glob("*.py")):
+    for example in sorted(Path("examples").glob("*.py")):
         session.run("python", str(example))
 
 

@@ -143,7 +143,7 @@ class TestProtect:
     def test_an_unreadable_policy_is_reported(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A missing policy file exits 2 and names the file."""
         source = write_csv(tmp_path / "in.csv", ROWS[:1])
-        assert run_protect(tmp_path / "nope.toml", source, tmp_path / "o.csv") == 2
+        assert run_protect(tmp_path / "nope.toml", source, tmp_path / "o.csv", "--object", "Contact") == 2
         assert "nope.toml: no such file" in capsys.readouterr().err
 
 
@@ -231,3 +231,38 @@ class TestSoqlCheck:
         assert main([*args, "SELECT Id FROM Contact WHERE SSN__c = '1'"]) == 1
         assert main(["audit", "verify", str(trail)]) == 0
         assert len(trail.read_text().splitlines()) == 2
+
+
+class TestProtectMisuse:
+    def test_a_csv_without_a_header_fails_and_keeps_its_values_out_of_the_trail(
+        self, tmp_path: Path, policy: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Data in the header position is never written to the audit file, and the run fails with a hint."""
+        source = tmp_path / "nohdr.csv"
+        source.write_text("003A,Ada,ada@x.example,198403091234\n003B,Bob,bob@x.example,078051120\n")
+        assert run_protect(policy, source, tmp_path / "o.csv", "--object", "Contact") == 2
+        assert "header" in capsys.readouterr().err
+        trail = (tmp_path / "o.csv.audit.jsonl").read_text()
+        assert "198403091234" not in trail and "ada@x.example" not in trail
+        assert not (tmp_path / "o.csv").exists()
+
+    def test_csv_input_needs_an_object(self, tmp_path: Path, policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A CSV without --object is refused with a message naming the option."""
+        source = write_csv(tmp_path / "in.csv", ROWS[:1])
+        assert run_protect(policy, source, tmp_path / "o.csv") == 2
+        assert "--object" in capsys.readouterr().err
+
+    def test_an_output_name_of_the_other_format_is_refused(self, tmp_path: Path, policy: Path) -> None:
+        """JSONL input with a .csv output name is refused rather than writing JSON into a .csv file."""
+        source = tmp_path / "in.jsonl"
+        source.write_text('{"Id": "1"}\n')
+        assert run_protect(policy, source, tmp_path / "o.csv", "--object", "Contact") == 2
+
+    def test_a_missing_output_folder_is_one_line_and_exit_2(
+        self, tmp_path: Path, policy: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An output path in a folder that does not exist exits 2 with one line, no traceback."""
+        source = write_csv(tmp_path / "in.csv", ROWS[:1])
+        assert run_protect(policy, source, tmp_path / "no" / "o.csv", "--object", "Contact") == 2
+        err = capsys.readouterr().err
+        assert err.startswith("sfshield: error:") and "Traceback" not in err

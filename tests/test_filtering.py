@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sfshield.classification import Action, Classification, DecisionReason
 from sfshield.exceptions import (
     ConfigurationError,
     FieldEncryptionError,
+    FilterError,
     UnknownPurposeError,
     UnresolvedObjectError,
 )
@@ -233,7 +235,7 @@ class TestBadInput:
             def encrypt(self, plaintext: bytes, /, *, context: FieldContext) -> str:
                 raise RuntimeError(plaintext.decode())
 
-            def is_encrypted(self, text: str, /) -> bool:
+            def is_encrypted(self, text: str, /, *, context: FieldContext) -> bool:
                 return False
 
         policy = Classification(
@@ -254,8 +256,11 @@ class TestEncryptionContext:
         encryptor = EphemeralTestEncryptor()
         policy = Classification(
             version="1",
-            labels={"Contact.Email": {"sensitivity": "Public"}},
-            rules=[{"purposes": ["*"], "action": "encrypt"}],
+            labels={"Contact.Email": {"sensitivity": "Public"}, "Contact.Id": {"sensitivity": "Public"}},
+            rules=[
+                {"purposes": ["*"], "action": "keep"},
+                {"purposes": ["*"], "fields": ["*.Email"], "action": "encrypt"},
+            ],
         )
         (out,) = FieldFilter(policy, tenant="t1", encryptor=encryptor).filter(
             [{"Id": "003A", "Email": "a@b"}], purpose="sync", sobject="Contact"
@@ -284,3 +289,58 @@ class TestRelationshipResolution:
         result = make_filter(policy).filter([{"MailingAddress": {"city": "Oslo"}}], purpose="sync", sobject="Contact")
         assert result[0] == {}
         assert [d.reason for d in result.decisions[0].fields] == [DecisionReason.UNLABELLED]
+
+
+class TestReviewedLeaks:
+    POLICY = Classification(
+        version="1",
+        labels={
+            "Contact.Id": {"sensitivity": "Public"},
+            "Contact.Account": {"sensitivity": "Public"},
+            "Account.Name": {"sensitivity": "Public"},
+            "Account.Secret__c": {"sensitivity": "Restricted"},
+            "Contact.SSN__c": {"sensitivity": "Public"},
+        },
+        rules=[
+            {"purposes": ["*"], "max_sensitivity": "Internal", "action": "keep"},
+            {"purposes": ["training"], "fields": ["Contact.SSN__c"], "action": "encrypt"},
+        ],
+    )
+
+    def test_labelling_a_relationship_name_never_lets_the_whole_parent_through(self) -> None:
+        """A dict under a known relationship is filtered as the parent record even if someone labelled the name."""
+        record = {"Id": "1", "Account": {"Name": "A", "Secret__c": "TOPSECRET"}}
+        (out,) = make_filter(self.POLICY).filter([record], purpose="sync", sobject="Contact")
+        assert out == {"Id": "1", "Account": {"Name": "A"}}
+
+    def test_dict_subclasses_are_filtered_as_records(self) -> None:
+        """A parent held in a dict subclass (defaultdict) is still recognised and filtered."""
+        parent = defaultdict(str, {"attributes": {"type": "Account"}, "Name": "A", "Secret__c": "TOPSECRET"})
+        (out,) = make_filter(self.POLICY).filter([{"Id": "1", "Account": parent}], purpose="sync", sobject="Contact")
+        assert out == {"Id": "1", "Account": {"Name": "A"}}
+
+    @pytest.mark.parametrize("key", ["198403091234", "ada@x.example", "Name With Space", "a" * 300])
+    def test_keys_that_are_not_salesforce_names_never_reach_the_decisions(self, key: str) -> None:
+        """A key made of data is dropped and reported under a stand-in, never under its own text."""
+        result = make_filter(self.POLICY).filter([{"Id": "1", key: "v"}], purpose="sync", sobject="Contact")
+        assert result[0] == {"Id": "1"}
+        paths = [d.path for d in result.decisions[0].fields]
+        assert key not in repr(paths)
+        assert [d.reason for d in result.decisions[0].fields if d.path != "Id"] == [DecisionReason.INVALID_NAME]
+
+    def test_a_value_that_merely_looks_encrypted_is_still_encrypted(self) -> None:
+        """A plaintext that starts with the encryptor's marker is encrypted, not passed through."""
+        encryptor = EphemeralTestEncryptor()
+        field_filter = FieldFilter(self.POLICY, tenant="t", encryptor=encryptor)
+        (out,) = field_filter.filter(
+            [{"Id": "1", "SSN__c": "sfstest:198403091234"}], purpose="training", sobject="Contact"
+        )
+        assert out["SSN__c"] != "sfstest:198403091234"
+        assert encryptor.decrypt(out["SSN__c"], context=FieldContext("t", "Contact", "SSN__c", "training", "1")) == (
+            b"sfstest:198403091234"
+        )
+
+    def test_a_record_that_is_not_a_mapping_is_refused(self) -> None:
+        """A list where a record should be raises FilterError."""
+        with pytest.raises(FilterError, match="mapping"):
+            make_filter(self.POLICY).filter([["Id", "1"]], purpose="sync", sobject="Contact")  # type: ignore[list-item]

@@ -243,8 +243,8 @@ class _NullEncryptor:
     def encrypt(self, plaintext: bytes, /, *, context: object) -> str:
         return "enc:" + str(len(plaintext))
 
-    def is_encrypted(self, text: str, /) -> bool:
-        return text.startswith("enc:")
+    def is_encrypted(self, text: str, /, *, context: object) -> bool:
+        return False
 
 
 class TestIngestGeneratorLifecycle:
@@ -267,3 +267,31 @@ class TestIngestGeneratorLifecycle:
         with pytest.raises(FilterError):
             next(produced)
         assert closed == [True]
+
+
+class TestReviewedFailures:
+    def test_ingest_passes_only_the_query_result_envelope(self) -> None:
+        """Keys of a returned query result other than totalSize/done/nextRecordsUrl are not passed on."""
+        shield = make_shield()
+        fetch = shield.ingest(purpose="sync")(
+            lambda: {"totalSize": 1, "done": True, "records": [RECORD], "debug": {"SSN__c": "123-45-6789"}}
+        )
+        assert set(fetch()) == {"totalSize", "done", "records"}
+
+    def test_an_unexpected_failure_is_translated_audited_and_leaks_nothing(self) -> None:
+        """A record shape that breaks the filter raises FilterError, is audited, and chains no original error."""
+        shield = make_shield()
+        bad = {"attributes": {"type": "Contact"}, "Cases": {"records": "123-45-6789"}}
+        with capture_audit(shield) as events, pytest.raises(FilterError) as caught:
+            shield.protect([bad], purpose="sync")
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+        assert "123-45-6789" not in str(caught.value)
+        assert isinstance(events[0], OperationBlocked)
+
+    def test_protect_stream_checks_its_arguments_at_once(self) -> None:
+        """A bad batch size or purpose fails when protect_stream is called, not at the first next()."""
+        shield = make_shield()
+        with pytest.raises(ValueError, match="batch_size"):
+            shield.protect_stream([], purpose="sync", batch_size=0)
+        with pytest.raises(UnknownPurposeError):
+            shield.protect_stream([], purpose="marketing")

@@ -23,8 +23,6 @@ from sfshield.exceptions import InputFileError
 
 __all__ = ["Progress", "atomic_output", "detect_format", "read_records", "write_records"]
 
-FORMATS = ("csv", "jsonl")
-
 
 def detect_format(path: Path, explicit: str | None) -> str:
     """Return ``csv`` or ``jsonl`` from ``explicit`` or the file extension."""
@@ -114,6 +112,11 @@ def write_records(stream: IO[str], fmt: str, records: Iterator[Mapping[str, Any]
     count = 0
     writer: csv.DictWriter[str] | None = None
     for record in records:
+        if count == 0 and not record:
+            raise InputFileError(
+                "no field of the first record passes the policy for this purpose: check --object and --purpose, "
+                "and that a CSV starts with its header line"
+            )
         if fmt == "jsonl":
             stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sfshield._streams import (
@@ -54,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ShieldError as exc:
         print(f"sfshield: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a missing folder, a full disk, no permission: say which file and stop
+        print(f"sfshield: error: {exc.filename or ''}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sfshield: interrupted; no output was written", file=sys.stderr)
@@ -167,6 +170,11 @@ def _discard(_event: AuditEvent) -> None:
 
 def _run_protect(args: argparse.Namespace) -> int:
     fmt = detect_format(args.input, args.format)
+    known_suffix = args.output.suffix.lower() in (".csv", ".jsonl", ".ndjson", ".json")
+    if args.format is None and known_suffix and detect_format(args.output, None) != fmt:
+        raise InputFileError(f"{args.output}: the output is written as {fmt} like the input; give it a .{fmt} name")
+    if fmt == "csv" and not args.sobject:
+        raise ConfigurationError("CSV rows do not say which object they are: pass --object Contact (or the like)")
     policy = load_classification(args.policy)
     audit_path = args.audit or args.output.with_name(args.output.name + ".audit.jsonl")
     if not args.input.is_file():
@@ -190,14 +198,14 @@ def _stream(shield: Shield, args: argparse.Namespace, fmt: str) -> int:
     with open_counted(args.input) as (stream, counter), atomic_output(args.output) as out:
         done = 0
 
-        def counted() -> object:
+        def counted() -> Iterator[dict[str, object]]:
             nonlocal done
             for record in read_records(stream, fmt, str(args.input)):
                 done += 1
                 progress.update(done, counter.count)
                 yield record
 
-        protected = shield.protect_stream(counted(), purpose=args.purpose, sobject=args.sobject)  # type: ignore[arg-type]
+        protected = shield.protect_stream(counted(), purpose=args.purpose, sobject=args.sobject)
         written = write_records(out, fmt, protected)
     progress.update(done, counter.count, final=True)
     return written

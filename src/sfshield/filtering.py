@@ -19,23 +19,37 @@ branch per field. Filtering is idempotent: filtering the output again changes no
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, overload
 
 from sfshield.classification import Action, Classification, Decision, DecisionReason
-from sfshield.exceptions import ConfigurationError, FieldEncryptionError, UnresolvedObjectError
+from sfshield.exceptions import ConfigurationError, FieldEncryptionError, FilterError, UnresolvedObjectError
 from sfshield.protocols import FieldContext, FieldEncryptor
 from sfshield.transforms import Pseudonymizer, mask_value
 
 __all__ = ["FieldDecision", "FieldFilter", "FilterResult", "RecordDecision"]
 
 _MAPPINGS: Final = frozenset({dict, OrderedDict})
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 _QUERY_RESULT_KEYS: Final = ("totalSize", "done", "nextRecordsUrl")
 _KEEP, _DROP, _TRANSFORM, _SKIP = 0, 1, 2, 3
 _UNRESOLVED = Decision(Action.DROP, DecisionReason.UNRESOLVED)
+_INVALID = Decision(Action.DROP, DecisionReason.INVALID_NAME)
+_FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}(?:\.[A-Za-z][A-Za-z0-9_]{0,79}){0,5}$")
+
+
+def safe_name(key: object) -> str:
+    """Return ``key`` if it is a Salesforce field name or path, else a stand-in that cannot carry a value."""
+    if isinstance(key, str) and _FIELD_PATH.match(key):
+        return key
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:12]
+    return f"<invalid name {digest}>"
+
 
 Transform = Callable[[Any, Mapping[str, Any]], Any]
 Shape = tuple[Any, ...]
@@ -110,6 +124,10 @@ class _Plan:
     def _compile(self, key: str) -> _Step:
         if key == "attributes":
             return _Step(key, _UNRESOLVED, _SKIP)
+        if not isinstance(key, str) or not _FIELD_PATH.match(key):
+            # Not a Salesforce name (a header-less CSV's first row, a key made of data): drop it, and never let
+            # it reach the audit trail, where it would be a value.
+            return _Step(safe_name(key), _INVALID, _DROP)
         if "." in key:
             return self._compile_dotted(key)
         decision = self.owner.policy.decide(self.sobject, key, self.purpose)
@@ -243,6 +261,8 @@ class FieldFilter:
         interned: dict[Shape, Shape] = {}  # records of one query share a few shapes: keep one copy of each
         default = self.plan(sobject, purpose) if sobject else None
         for record in records:
+            if record.__class__ not in _MAPPINGS and not isinstance(record, Mapping):
+                raise FilterError(f"a record must be a mapping (a dict), not {type(record).__name__}")
             plan = self._plan_for(record, default, purpose)
             filtered, shape = self._record(plan, record)
             out.append(filtered)
@@ -278,7 +298,8 @@ class FieldFilter:
             code = codes.get(key)
             if code is None:
                 code = plan.code(key)
-            if value.__class__ in _MAPPINGS and code != _SKIP:
+            cls = value.__class__
+            if code != _SKIP and (cls in _MAPPINGS or (cls not in _SCALARS and isinstance(value, Mapping))):
                 if nested is None:
                     nested = []
                 nested.append(self._nested(plan, key, value, out, record))
@@ -292,23 +313,26 @@ class FieldFilter:
     def _nested(
         self, plan: _Plan, key: str, value: Mapping[str, Any], out: dict[str, Any], record: Mapping[str, Any]
     ) -> tuple[Any, ...]:
-        """Filter a dict-valued field (parent, children or compound value) into ``out``; return its shape entry."""
+        """Filter a dict-valued field (parent, children or compound value) into ``out``; return its shape entry.
+
+        A dict is a parent record when it carries ``attributes`` or its key names a known relationship — even if
+        someone labelled the relationship name, so a label can never let a whole parent record through — and a
+        compound value (an address) only when it is neither and its field is labelled.
+        """
         if "records" in value:
             return self._children(plan, key, value, out)
         attributes = value.get("attributes")
-        step = plan.step(key)
-        if attributes is None and step.decision.reason is not DecisionReason.UNLABELLED:
+        target = attributes.get("type") if isinstance(attributes, Mapping) else None
+        target = target or self.policy.target_of(plan.sobject, key)
+        if target is None and attributes is None and not key.endswith("__r"):
+            step = plan.step(key)
             if step.code == _KEEP:
                 out[key] = value
             elif step.code == _TRANSFORM:
-                out[key] = step.fn(value, record)  # type: ignore[misc]
+                out[key] = plan.fns[key](value, record)
             return (key, "F")
-        target = attributes.get("type") if attributes.__class__ in _MAPPINGS else None
-        target = target or self.policy.target_of(plan.sobject, key)
         if target is None:
-            # A lookup we cannot resolve (attributes without a type, or a custom __r name) is reported as such;
-            # any other unlabelled dict (an address nobody labelled) is simply unlabelled. Both are dropped.
-            return (key, "U") if attributes is not None or key.endswith("__r") else (key, "F")
+            return (key, "U")
         child_plan = plan.plan_for(target)
         filtered, shape = self._record(child_plan, value)
         if filtered:
@@ -365,13 +389,19 @@ class FieldFilter:
                 f"a rule encrypts {sobject}.{field}, but no field encryptor was given; pass encryptor=..."
             )
 
+        # Bind to the record's Id only when the Id itself passes unchanged; otherwise a second pass would see a
+        # different Id and could not recognise its own ciphertexts.
+        binds_id = self.policy.decide(sobject, "Id", purpose).action is Action.KEEP
+
         def encrypt(value: Any, record: Mapping[str, Any]) -> Any:
-            if value is None or (isinstance(value, str) and encryptor.is_encrypted(value)):
-                return value
-            record_id = record.get("Id")
+            if value is None:
+                return None
+            record_id = record.get("Id") if binds_id else None
             context = FieldContext(
                 self.tenant, sobject, field, purpose, record_id if isinstance(record_id, str) else None
             )
+            if isinstance(value, str) and encryptor.is_encrypted(value, context=context):
+                return value
             return _encrypt(encryptor, value, context)
 
         return encrypt
@@ -381,18 +411,18 @@ def _encrypt(encryptor: FieldEncryptor, value: Any, context: FieldContext) -> st
     data = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     try:
         return encryptor.encrypt(data.encode(), context=context)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any encryptor failure stops the batch
         raise FieldEncryptionError(
             f"encrypting {context.sobject}.{context.field} failed ({type(exc).__name__}); no record was "
             "returned. Check the encryptor's key provider"
-        ) from exc
+        ) from None  # the cause may quote the plaintext: never chain it
 
 
 def _describe(plan: _Plan, shape: Shape, prefix: str) -> tuple[FieldDecision, ...]:
     keys, nested = (shape, ()) if not shape or isinstance(shape[0], str) else shape
     nested_keys = {entry[0] for entry in nested}
     out = [
-        _field_decision(prefix + key, plan.step(key).decision)
+        _field_decision(prefix + plan.step(key).path, plan.step(key).decision)
         for key in keys
         if key != "attributes" and key not in nested_keys
     ]
@@ -402,11 +432,11 @@ def _describe(plan: _Plan, shape: Shape, prefix: str) -> tuple[FieldDecision, ..
 
 
 def _describe_nested(plan: _Plan, entry: tuple[Any, ...], prefix: str) -> Iterable[FieldDecision]:
-    key, kind = entry[0], entry[1]
+    key, kind = safe_name(entry[0]), entry[1]
     if kind == "U":
         return (_field_decision(prefix + key, _UNRESOLVED),)
     if kind == "F":
-        return (_field_decision(prefix + key, plan.step(key).decision),)
+        return (_field_decision(prefix + key, plan.step(entry[0]).decision),)
     if kind == "P":
         return _describe(entry[2], entry[3], f"{prefix}{key}.")
     return [d for shape in entry[3] for d in _describe(entry[2], shape, f"{prefix}{key}.")]

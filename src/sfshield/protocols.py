@@ -50,16 +50,17 @@ class FieldEncryptor(Protocol):
 
     **Protocol:** ``encrypt`` receives the value as UTF-8 bytes (non-text values JSON-encoded first) and returns
     printable text that is safe to put in a record. It must bind the ciphertext to ``context`` and raise on any
-    failure: sfshield then stops the batch (fail closed). ``is_encrypted`` recognises its own text form (a prefix
-    marker), so that filtering a record twice never encrypts a value twice.
+    failure: sfshield then stops the batch (fail closed). ``is_encrypted`` tells whether a text is already a
+    ciphertext *for this context*, so that filtering a record twice never encrypts a value twice. It must
+    authenticate (for example by decrypting), not trust a prefix: a field value can start with any marker.
     """
 
     def encrypt(self, plaintext: bytes, /, *, context: FieldContext) -> str:
         """Return the ciphertext of ``plaintext`` as text, bound to ``context``."""
         ...
 
-    def is_encrypted(self, text: str, /) -> bool:
-        """Whether ``text`` is already a ciphertext in this encryptor's text form."""
+    def is_encrypted(self, text: str, /, *, context: FieldContext) -> bool:
+        """Whether ``text`` is a genuine ciphertext of this encryptor bound to ``context``."""
         ...
 
 

@@ -31,6 +31,7 @@ from sfshield.transforms import Pseudonymizer, PseudonymKey
 __all__ = ["Shield"]
 
 P = ParamSpec("P")
+_QUERY_RESULT_KEYS = ("totalSize", "done", "nextRecordsUrl")
 R = TypeVar("R")
 
 AuditTarget = AuditPipeline | AuditSink | Callable[[Any], None] | Sequence[AuditSink | Callable[[Any], None]]
@@ -104,6 +105,13 @@ class Shield:
         except ShieldError as exc:
             self._audit_blocked(exc, purpose=purpose, sobject=sobject)
             raise
+        except Exception as exc:  # noqa: BLE001 - any other failure is translated here, at the one boundary
+            error = FilterError(
+                f"records could not be filtered ({type(exc).__name__}); the batch was held back. Check that each "
+                "record is a dict shaped like a Salesforce record"
+            )
+            self._audit_blocked(error, purpose=purpose, sobject=sobject)
+            raise error from None  # the original may quote a value
         self.audit.emit(self._filtered_event(result, purpose, sobject))
         return result
 
@@ -118,10 +126,21 @@ class Shield:
     ) -> Iterator[dict[str, Any]]:
         """Like :meth:`protect`, for an unbounded stream: filters and audits ``batch_size`` records at a time.
 
-        Memory stays constant. A batch is yielded only after its audit event was recorded.
+        Memory stays constant. A batch is yielded only after its audit event was recorded. The arguments are
+        checked at once, not at the first ``next()``.
+
+        Raises:
+            ValueError: ``batch_size`` is below 1.
+            UnknownPurposeError: the purpose is unknown.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        self.policy.check_purpose(purpose)
+        return self._stream(records, purpose=purpose, sobject=sobject, batch_size=batch_size)
+
+    def _stream(
+        self, records: Iterable[Mapping[str, Any]], *, purpose: str, sobject: str | None, batch_size: int
+    ) -> Iterator[dict[str, Any]]:
         batch: list[Mapping[str, Any]] = []
         for record in records:
             batch.append(record)
@@ -172,8 +191,9 @@ class Shield:
         if value is None:
             return None
         if isinstance(value, Mapping) and isinstance(value.get("records"), list):
+            # Only the query-result envelope passes next to the filtered records: any other key is unclassified.
             return {
-                **value,
+                **{key: value[key] for key in _QUERY_RESULT_KEYS if key in value},
                 "records": list(self.protect(value["records"], purpose=purpose, sobject=sobject)),
             }
         if isinstance(value, Mapping):

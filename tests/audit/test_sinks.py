@@ -396,3 +396,17 @@ class TestVerifyAuditFile:
         """Verifying a file that does not exist raises FileNotFoundError."""
         with pytest.raises(FileNotFoundError):
             verify_audit_file(tmp_path / "absent.jsonl")
+
+
+class TestKeyedHead:
+    def test_with_a_chain_key_a_cut_tail_with_a_rewritten_head_is_detected(self, tmp_path: Path) -> None:
+        """Deleting the last lines and writing a matching head by hand fails verification under a chain key."""
+        key = b"k" * 32
+        path = tmp_path / "audit.jsonl"
+        _write_chain(path, 5, chain_key=key)
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join(lines[:3]) + "\n")
+        third = json.loads(lines[2])
+        (tmp_path / "audit.jsonl.head").write_text(json.dumps({"seq": 3, "hash": third["hash"]}))
+        with pytest.raises(AuditIntegrityError, match="chain key"):
+            verify_audit_file(path, chain_key=key)

@@ -21,7 +21,7 @@ from sfshield.classification import (
     Rule,
     Sensitivity,
 )
-from sfshield.exceptions import ConfigurationError, ShieldError, UnknownPurposeError
+from sfshield.exceptions import ClassificationError, ConfigurationError, ShieldError, UnknownPurposeError
 
 KNOWN_LEVELS = [level.value for level in Sensitivity]
 OBJECTS = ["Contact", "Account"]
@@ -750,3 +750,24 @@ class TestRuleScope:
         """A purpose declared under `purposes` is accepted in rules."""
         policy = _policy(rules=[{"purposes": ["copilot"], "action": "drop"}], purposes=["copilot"])
         assert policy.rules[0].purposes == ("copilot",)
+
+
+class TestCustomLevels:
+    def test_custom_levels_match_rules_whatever_their_case(self) -> None:
+        """A rule naming an org-custom level matches the label however either spells its case."""
+        policy = _policy(
+            {"Contact.Notes__c": {"sensitivity": "secret", "tags": ["notes"]}},
+            [_rule("keep", tags=["notes"]), _rule("drop", sensitivity=["Secret"])],
+        )
+        assert policy.decide("Contact", "Notes__c", "sync").action is Action.DROP
+
+    def test_conflicting_custom_levels_are_a_load_error(self) -> None:
+        """A wildcard and a specific label with different org-custom levels cannot both be honoured: refused."""
+        with pytest.raises(ValidationError, match="org-custom"):
+            _policy({"*.Notes__c": {"sensitivity": "Internal-Plus"}, "Contact.Notes__c": {"sensitivity": "TopSecret"}})
+
+    def test_with_labels_refuses_a_conflicting_custom_level(self) -> None:
+        """Merging an org label with another custom level into a field raises ClassificationError."""
+        policy = _policy({"Contact.Notes__c": {"sensitivity": "Internal-Plus"}})
+        with pytest.raises(ClassificationError, match="Notes__c"):
+            policy.with_labels({"Contact.Notes__c": FieldLabel(sensitivity="TopSecret")})

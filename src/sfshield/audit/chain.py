@@ -8,7 +8,8 @@ The format: one JSON object per line, UTF-8, each line ended by ``\n``::
 on line 1). ``hash`` is the hex SHA-256 (HMAC-SHA256 when a chain key is given) of the canonical JSON of
 ``{"seq", "prev", "event"}``: sorted keys, no spaces, UTF-8 unescaped. The line itself is written in one
 exact byte form (keys in the order above, no spaces), and a line in any other form fails verification. A
-sidecar ``<file>.head``, ``{"seq": n, "hash": "…"}``, names the last line, so cutting lines off the end is
+sidecar ``<file>.head``, ``{"seq": n, "hash": "…"}`` (plus an HMAC ``"mac"`` with a chain key), names the
+last line, so cutting lines off the end is
 detected too. A line is at most :data:`MAX_LINE_BYTES`; readers check that before parsing it.
 
 What it proves: editing, deleting, reordering or truncating lines breaks the chain at the first affected
@@ -74,7 +75,7 @@ def verify_audit_file(
     with path.open("rb") as file:
         for lines, raw in enumerate(_bounded_lines(file), start=1):
             prev = _verify_line(path, lines, raw, chain_key, prev)["hash"]
-    head = _read_head(path, lines)
+    head = _read_head(path, lines, chain_key)
     if head is None and require_head:
         _fail(path, lines + 1, f"head file is missing, so tail truncation cannot be ruled out; {_NO_HEAD}")
     if head is not None:
@@ -155,7 +156,12 @@ def _is_hex_digest(value: object) -> bool:
     return isinstance(value, str) and _HEX_DIGEST.fullmatch(value) is not None
 
 
-def _read_head(path: Path, lines: int) -> tuple[int, str] | None:
+def _head_mac(key: bytes, seq: int, digest: str) -> str:
+    """With a chain key the head is authenticated too, so cutting lines off and rewriting the head is detected."""
+    return hmac.new(key, f"sfshield-audit-head\x00{seq}\x00{digest}".encode(), hashlib.sha256).hexdigest()
+
+
+def _read_head(path: Path, lines: int, key: bytes | None) -> tuple[int, str] | None:
     head_path = _head_path(path)
     try:
         head = json.loads(head_path.read_bytes().decode())
@@ -165,6 +171,8 @@ def _read_head(path: Path, lines: int) -> tuple[int, str] | None:
         _fail(path, max(lines, 1), f"head file {head_path.name} is unreadable")
     if not (isinstance(head, dict) and type(head.get("seq")) is int and _is_hex_digest(head.get("hash"))):
         _fail(path, max(lines, 1), f"head file {head_path.name} is not {{seq, hash}}")
+    if key is not None and not hmac.compare_digest(str(head.get("mac", "")), _head_mac(key, head["seq"], head["hash"])):
+        _fail(path, max(lines, 1), f"head file {head_path.name} was not written with this chain key")
     return head["seq"], head["hash"]
 
 
@@ -185,7 +193,7 @@ def _resume(path: Path, key: bytes | None) -> tuple[int, str]:
     caller rewrites the head.
     """
     lines, raw = _last_line(path)
-    head = _read_head(path, lines)
+    head = _read_head(path, lines, key)
     if raw is None:
         if head is not None:
             _check_head(path, head, 0, GENESIS_HASH)
@@ -206,13 +214,16 @@ def _last_line(path: Path) -> tuple[int, bytes | None]:
     return lines, last
 
 
-def _write_head(path: Path, seq: int, digest: str, *, fsync: bool) -> None:
+def _write_head(path: Path, seq: int, digest: str, *, fsync: bool, key: bytes | None = None) -> None:
     """Replace the head file atomically: write a temporary file beside it, then rename it over."""
     head_path = _head_path(path)
     fd, temp = tempfile.mkstemp(dir=head_path.parent, prefix=f".{head_path.name}.")  # created 0o600
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(json.dumps({"seq": seq, "hash": digest}).encode())
+            head: dict[str, Any] = {"seq": seq, "hash": digest}
+            if key is not None:
+                head["mac"] = _head_mac(key, seq, digest)
+            file.write(json.dumps(head).encode())
             if fsync:
                 file.flush()
                 os.fsync(file.fileno())

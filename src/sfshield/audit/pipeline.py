@@ -138,10 +138,10 @@ def _run_processor(processor: AuditProcessor, event: AuditEvent) -> AuditEvent:
     name = _name_of(processor)
     try:
         result = processor(event)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of a processor must stop the emit
         raise AuditProcessorError(
             f"audit processor {name} raised {type(exc).__name__}; the operation was stopped. Fix it"
-        ) from exc
+        ) from None  # the cause's text may quote event data: never chain it
     if not isinstance(result, AuditEvent):
         raise AuditProcessorError(
             f"audit processor {name} returned {type(result).__name__} instead of an AuditEvent; "
@@ -156,9 +156,9 @@ def _run_sink(sink: SinkLike, event: AuditEvent) -> None:
             sink.emit(event)
         else:
             sink(event)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of a sink must stop the guarded operation
         # Only the class name: str(exc) may quote the data that was being written.
-        raise AuditSinkError(_name_of(sink), type(exc).__name__) from exc
+        raise AuditSinkError(_name_of(sink), type(exc).__name__) from None  # the cause may quote data
 
 
 def _require_callable(hook: object, role: str) -> None:

@@ -63,7 +63,7 @@ class JsonlAuditSink:
         self._fsync = fsync
         self._lock = threading.Lock()
         self._seq, self._prev = _resume(self._path, chain_key)
-        _write_head(self._path, self._seq, self._prev, fsync=fsync)  # a new file, or a lagging head
+        _write_head(self._path, self._seq, self._prev, fsync=fsync, key=chain_key)  # a new file, or a lagging head
         fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         self._file: IO[bytes] | None = os.fdopen(fd, "ab")
 
@@ -91,7 +91,7 @@ class JsonlAuditSink:
         file.flush()
         if self._fsync:
             os.fsync(file.fileno())
-        _write_head(self._path, line["seq"], line["hash"], fsync=self._fsync)
+        _write_head(self._path, line["seq"], line["hash"], fsync=self._fsync, key=self._key)
 
     def close(self) -> None:
         """Close the file; further ``emit`` calls raise. Closing twice is harmless."""

@@ -153,8 +153,15 @@ def merge_labels(first: FieldLabel, second: FieldLabel) -> FieldLabel:
 
     The more sensitive level wins (an unknown level beats every known one; a level one side leaves unset is taken
     from the other), compliance groups and tags are united, and the second label's ``kind`` wins when it has one.
+
+    Raises:
+        ValueError: the two labels carry different org-custom levels, which cannot be ordered.
     """
     levels = [lvl for lvl in (first.sensitivity, second.sensitivity) if lvl is not None]
+    custom = {lvl.casefold() for lvl in levels if sensitivity_rank(lvl) == MOST_SENSITIVE_RANK}
+    if len(custom) > 1:
+        # Two org-custom levels cannot be ordered, and keeping either would hide the other from rules naming it.
+        raise ValueError("two different org-custom sensitivity levels for one field; settle on one in your sources")
     level = max(levels, key=sensitivity_rank) if levels else None
     return FieldLabel(
         sensitivity=level,

@@ -94,7 +94,10 @@ def labels_from_custom_metadata(
 
 def _add(labels: dict[str, FieldLabel], key: str, label: FieldLabel) -> None:
     """Add a label; two records for one field are merged (query order is not defined, so none may win)."""
-    labels[key] = merge_labels(labels[key], label) if key in labels else label
+    try:
+        labels[key] = merge_labels(labels[key], label) if key in labels else label
+    except ValueError as exc:
+        raise PolicyLoadError(key, "", str(exc)) from None
 
 
 def _object_name(record: Mapping[str, Any], names: CustomMetadataFields, where: str) -> str:

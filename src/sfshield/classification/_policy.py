@@ -37,7 +37,7 @@ from sfshield.classification._labels import (
     merge_labels,
     sensitivity_rank,
 )
-from sfshield.exceptions import UnknownPurposeError
+from sfshield.exceptions import ClassificationError, UnknownPurposeError
 
 __all__ = ["STANDARD_RELATIONSHIPS", "Classification", "Decision", "DecisionReason", "Rule"]
 
@@ -75,6 +75,7 @@ class DecisionReason(StrEnum):
     UNLABELLED = "unlabelled"
     UNCOVERED = "uncovered"
     UNRESOLVED = "unresolved-relationship"
+    INVALID_NAME = "invalid-name"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +165,7 @@ class Rule(BaseModel):
         return found
 
     def _matches_level(self, label: FieldLabel) -> bool:
-        if self.sensitivity and label.sensitivity not in self.sensitivity:
+        if self.sensitivity and (label.sensitivity or "").casefold() not in {s.casefold() for s in self.sensitivity}:
             return False
         rank = label.rank
         if self.min_sensitivity is not None and rank < sensitivity_rank(self.min_sensitivity):
@@ -207,6 +208,16 @@ class Classification(BaseModel):
     relationships: Annotated[
         Mapping[LabelKey, str], AfterValidator(_read_only), PlainSerializer(dict, return_type=dict[str, str])
     ] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _labels_merge(self) -> Self:
+        """Merge now whatever lookups will merge later, so a conflict is a load error, not a surprise at run time."""
+        index = self._label_index
+        for key, label in index.items():
+            wildcard = index.get("*." + key.split(".", 1)[1])
+            if wildcard is not None and not key.startswith("*."):
+                merge_labels(wildcard, label)
+        return self
 
     @model_validator(mode="after")
     def _rule_purposes_are_known(self) -> Self:
@@ -308,7 +319,10 @@ class Classification(BaseModel):
         keys = {key.casefold(): key for key in merged}
         for key, label in labels.items():
             existing = keys.setdefault(key.casefold(), key)
-            merged[existing] = merge_labels(merged[existing], label) if existing in merged else label
+            try:
+                merged[existing] = merge_labels(merged[existing], label) if existing in merged else label
+            except ValueError as exc:
+                raise ClassificationError(f"{key}: {exc}") from None
         return type(self).model_validate(
             {
                 **self.model_dump(exclude={"labels", "relationships"}),

@@ -37,7 +37,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
-_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[nrtbf\"'\\%_])")
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[nrtbfNRTBF\"'\\%_])")
 
 
 class Token(NamedTuple):

@@ -25,6 +25,10 @@ from sfshield.soql._vocabulary import (
 
 __all__ = ["parse"]
 
+MAX_OFFSET: Final = 2000
+MAX_FIELDS_LIMIT: Final = 200
+_COUNT_ROWS: Final = ast.FunctionCall("COUNT", ())
+_DISTANCE_UNITS: Final = (ast.StringLit("mi"), ast.StringLit("km"))
 _VALUE_WORDS: Final = DATE_LITERALS | DATE_LITERALS_N | {"NULL", "TRUE", "FALSE"}
 
 
@@ -45,12 +49,13 @@ def parse(text: str, /) -> ast.Query:
 
 
 class _Parser:
-    __slots__ = ("i", "text", "tokens")
+    __slots__ = ("having", "i", "text", "tokens")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.having = False
 
     # -- token helpers -------------------------------------------------------------------------------------
 
@@ -105,7 +110,7 @@ class _Parser:
 
     def query(self, *, nested: bool) -> ast.Query:
         self.expect("SELECT")
-        select = self.select_list(nested=nested)
+        select = self.select_list()
         self.expect("FROM")
         sobject, alias = self.from_object()
         fields: dict[str, object] = {"select": select, "sobject": sobject, "alias": alias}
@@ -117,8 +122,20 @@ class _Parser:
         self.with_clauses(fields)
         self.grouping(fields)
         self.ordering(fields)
+        start = self.peek()
         self.trailer(fields)
-        return ast.Query(**fields)  # type: ignore[arg-type]
+        query = ast.Query(**fields)  # type: ignore[arg-type]
+        self.check_select(query, start)
+        return query
+
+    def check_select(self, query: ast.Query, token: Token) -> None:
+        """Rules on the whole SELECT list that Salesforce states as syntax."""
+        unbounded = any(isinstance(i, ast.FieldsSelector) and i.kind != "STANDARD" for i in query.select)
+        if unbounded and (query.limit is None or query.limit > MAX_FIELDS_LIMIT):
+            self.fail(f"FIELDS(ALL) and FIELDS(CUSTOM) need LIMIT {MAX_FIELDS_LIMIT} or less", token)
+        counts = [i for i in query.select if isinstance(i, ast.SelectExpr) and i.expr == _COUNT_ROWS]
+        if counts and len(query.select) > 1:
+            self.fail("COUNT() must be the only item in the SELECT list", token)
 
     def from_object(self) -> tuple[str, str | None]:
         token = self.identifier("an object name after FROM")
@@ -176,8 +193,11 @@ class _Parser:
                 self.expect_punct(")")
             else:
                 fields["group_by"] = self.expression_list()
-        if self.accept("HAVING"):
-            fields["having"] = self.condition(nested=True)
+        if self.word() == "HAVING":
+            if "group_by" not in fields:
+                self.fail("HAVING needs a GROUP BY before it")
+            self.i += 1
+            fields["having"] = self.condition(nested=True, having=True)
 
     def ordering(self, fields: dict[str, object]) -> None:
         if self.accept("ORDER"):
@@ -205,6 +225,8 @@ class _Parser:
             fields["limit"] = self.count("LIMIT")
         if self.accept("OFFSET"):
             fields["offset"] = self.count("OFFSET")
+            if fields["offset"] > MAX_OFFSET:  # type: ignore[operator]
+                self.fail(f"OFFSET may be at most {MAX_OFFSET:,}", self.tokens[self.i - 1])
         if self.accept("FOR"):
             kind = self.word()
             if kind not in ("VIEW", "REFERENCE", "UPDATE"):
@@ -223,16 +245,14 @@ class _Parser:
 
     # -- SELECT --------------------------------------------------------------------------------------------
 
-    def select_list(self, *, nested: bool) -> tuple[ast.SelectItem, ...]:
-        items = [self.select_item(nested=nested)]
+    def select_list(self) -> tuple[ast.SelectItem, ...]:
+        items = [self.select_item()]
         while self.accept_punct(","):
-            items.append(self.select_item(nested=nested))
+            items.append(self.select_item())
         return tuple(items)
 
-    def select_item(self, *, nested: bool) -> ast.SelectItem:
+    def select_item(self) -> ast.SelectItem:
         if self.peek().text == "(" and self.peek().kind == "punct":
-            if nested:
-                self.fail("a subquery cannot be nested inside a subquery's SELECT list")
             self.i += 1
             query = self.query(nested=True)
             self.expect_punct(")")
@@ -247,6 +267,8 @@ class _Parser:
         expr = self.operand()
         alias = None
         if self.peek().kind == "ident" and self.word() not in RESERVED:
+            if not isinstance(expr, ast.FunctionCall):
+                self.fail("only aggregate and function expressions take an alias; put a comma between fields")
             alias = self.take().text
         return ast.SelectExpr(expr, alias)
 
@@ -320,6 +342,8 @@ class _Parser:
         while self.accept_punct(","):
             args.append(self.argument())
         self.expect_punct(")")
+        if name == "DISTANCE" and (len(args) != 3 or args[2] not in _DISTANCE_UNITS):
+            self.fail("DISTANCE(field, GEOLOCATION(lat, lon), 'mi' or 'km') takes a unit of 'mi' or 'km'", token)
         return ast.FunctionCall(name, tuple(args))
 
     def argument(self) -> ast.Expr:
@@ -336,17 +360,19 @@ class _Parser:
 
     # -- conditions ----------------------------------------------------------------------------------------
 
-    def condition(self, *, nested: bool) -> ast.Condition:
-        items = [self.conjunction(nested=nested)]
-        while self.accept("OR"):
-            items.append(self.conjunction(nested=nested))
-        return items[0] if len(items) == 1 else ast.Or(tuple(items))
-
-    def conjunction(self, *, nested: bool) -> ast.Condition:
+    def condition(self, *, nested: bool, having: bool = False) -> ast.Condition:
+        """Terms joined by one operator; SOQL demands parentheses where AND and OR meet."""
+        self.having = having
         items = [self.negation(nested=nested)]
-        while self.accept("AND"):
+        operator = self.word() if self.word() in ("AND", "OR") else None
+        while self.word() in ("AND", "OR"):
+            if self.word() != operator:
+                self.fail("AND and OR may only be mixed with parentheses: (a AND b) OR c")
+            self.i += 1
             items.append(self.negation(nested=nested))
-        return items[0] if len(items) == 1 else ast.And(tuple(items))
+        if len(items) == 1:
+            return items[0]
+        return ast.And(tuple(items)) if operator == "AND" else ast.Or(tuple(items))
 
     def negation(self, *, nested: bool) -> ast.Condition:
         if self.accept("NOT"):
@@ -358,7 +384,10 @@ class _Parser:
         return self.predicate(nested=nested)
 
     def predicate(self, *, nested: bool) -> ast.Condition:
+        start = self.peek()
         left = self.operand()
+        if isinstance(left, ast.FunctionCall) and left.name in AGGREGATES and not self.having:
+            self.fail("aggregate functions filter in HAVING, not WHERE", start)
         token = self.peek()
         if token.kind == "op":
             self.i += 1

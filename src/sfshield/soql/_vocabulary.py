@@ -63,6 +63,7 @@ SCOPES: Final = {
         "Everything",
         "Mine",
         "MineAndMyGroups",
+        "mine_and_my_groups",
         "My_Territory",
         "My_Team_Territory",
         "MyTerritory",

@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+_ESCAPES |= {key.upper(): value for key, value in _ESCAPES.items() if key.isalpha()}
 
 
 @dataclass(frozen=True, slots=True)

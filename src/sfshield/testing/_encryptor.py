@@ -11,6 +11,7 @@ import base64
 import os
 from typing import NoReturn
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sfshield.protocols import FieldContext
@@ -44,9 +45,15 @@ class EphemeralTestEncryptor:
         blob = base64.urlsafe_b64decode(text.removeprefix(_PREFIX))
         return self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], _aad(context))
 
-    def is_encrypted(self, text: str, /) -> bool:
-        """Whether ``text`` carries this encryptor's prefix marker."""
-        return text.startswith(_PREFIX)
+    def is_encrypted(self, text: str, /, *, context: FieldContext) -> bool:
+        """Whether ``text`` decrypts under this key and ``context`` (a prefix alone proves nothing)."""
+        if not text.startswith(_PREFIX):
+            return False
+        try:
+            self.decrypt(text, context=context)
+        except (InvalidTag, ValueError):
+            return False
+        return True
 
 
 def _aad(context: FieldContext) -> bytes:
