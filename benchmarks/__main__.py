@@ -1,12 +1,15 @@
-"""Command line: ``python -m benchmarks [--records N] [--repeat R] [--only NAME]``."""
+"""Command line: ``python -m benchmarks [--records N] [--repeat R] [--calls C] [--only NAME]``."""
 
 from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_filter
+from benchmarks import bench_filter, bench_soql
 
-_DESCRIPTION = "Field-filter throughput as a ratio to a hand-written floor (goal: at least 0.5x the floor)."
+_DESCRIPTION = (
+    "Field-filter throughput as a ratio to a hand-written floor (goal: at least 0.5x the floor), and SOQL "
+    "parse+guard latency beside python-soql-parser and Lark (goal: typical median < 100 us, >= 5x faster)."
+)
 
 
 def _positive(text: str) -> int:
@@ -19,8 +22,14 @@ def _positive(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=_DESCRIPTION)
     parser.add_argument("--records", type=_positive, default=100_000, help="records per run (default 100000)")
-    parser.add_argument("--repeat", type=_positive, default=5, help="runs per candidate, best counts (default 5)")
-    parser.add_argument("--only", choices=("keep-drop", "full"), help="run one comparison only")
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        default=5,
+        help="runs per candidate; filter: best counts, SOQL: calls pooled (default 5)",
+    )
+    parser.add_argument("--calls", type=_positive, default=1000, help="SOQL: timed calls per run (default 1000)")
+    parser.add_argument("--only", choices=("keep-drop", "full", "soql"), help="run one comparison only")
     parser.add_argument(
         "--gc",
         choices=[mode.value for mode in bench_filter.GcMode],
@@ -28,7 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         help="garbage collector while timing: on (default), freeze the generated records, or off",
     )
     args = parser.parse_args(argv)
-    bench_filter.main(records=args.records, repeat=args.repeat, only=args.only, gc_mode=args.gc)
+    if args.only != "soql":
+        bench_filter.main(records=args.records, repeat=args.repeat, only=args.only, gc_mode=args.gc)
+    if args.only is None:
+        print()
+    if args.only in (None, "soql"):
+        bench_soql.main(repeat=args.repeat, calls=args.calls)
     return 0
 
 

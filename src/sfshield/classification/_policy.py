@@ -42,6 +42,7 @@ from sfshield.exceptions import ClassificationError, UnknownPurposeError
 __all__ = ["STANDARD_RELATIONSHIPS", "Classification", "Decision", "DecisionReason", "Rule"]
 
 ANY_PURPOSE = "*"
+_MAX_MEMO = 65_536
 _NAME = r"[A-Za-z][A-Za-z0-9_]*"
 _FIELD_REF = re.compile(rf"^(\*|{_NAME})\.({_NAME})$")
 _PATTERN = re.compile(rf"^(\*|{_NAME})\.(\*|{_NAME})$")
@@ -286,12 +287,30 @@ class Classification(BaseModel):
             return sobject
         return target or STANDARD_RELATIONSHIPS.get(relationship)
 
+    @cached_property
+    def _decisions(self) -> dict[tuple[str, str, str], Decision]:
+        return {}
+
     def decide(self, sobject: str, field: str, purpose: str) -> Decision:
         """Decide the action for ``sobject.field`` under ``purpose`` (see the module docstring).
+
+        Decisions are memoised (the policy is immutable); the memo is bounded, since names can come from
+        LLM-written queries.
 
         Raises:
             UnknownPurposeError: the purpose is unknown.
         """
+        key = (sobject, field, purpose)
+        cache = self._decisions
+        decision = cache.get(key)
+        if decision is None:
+            decision = self._decide(sobject, field, purpose)
+            if len(cache) >= _MAX_MEMO:
+                cache.clear()
+            cache[key] = decision
+        return decision
+
+    def _decide(self, sobject: str, field: str, purpose: str) -> Decision:
         purpose = self.check_purpose(purpose)
         label = self.label_for(sobject, field)
         if label is None:

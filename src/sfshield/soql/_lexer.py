@@ -18,8 +18,8 @@ MAX_QUERY_CHARS = 100_000
 
 _TOKEN = re.compile(
     r"""
-    (?P<ws>\s+)
-  | (?P<comment>--|/\*|//)
+    \s*(?:
+    (?P<comment>--|/\*|//)
   | (?P<string>'(?:[^'\\]|\\.)*')
   | (?P<unterminated>')
   | (?P<dquote>")
@@ -33,7 +33,7 @@ _TOKEN = re.compile(
   | (?P<punct>[(),:])
   | (?P<semicolon>;)
   | (?P<other>.)
-    """,
+    )""",
     re.VERBOSE | re.DOTALL,
 )
 
@@ -41,11 +41,15 @@ _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[nrtbfNRTBF\"'\\%_])")
 
 
 class Token(NamedTuple):
-    """One token: its kind (``ident``, ``string``, ``number``, ``op``, ``punct`` …), its text and offset."""
+    """One token: kind (``ident``, ``string``, ``number``, ``op``, ``punct`` …), text, offset, upper-case text.
+
+    ``upper`` is set for identifiers only (the parser compares keywords with it) and empty otherwise.
+    """
 
     kind: str
     text: str
     pos: int
+    upper: str = ""
 
 
 def tokenize(text: str) -> list[Token]:
@@ -58,15 +62,16 @@ def tokenize(text: str) -> list[Token]:
         raise SoqlSyntaxError(text, MAX_QUERY_CHARS, f"a query may be at most {MAX_QUERY_CHARS:,} characters")
     tokens: list[Token] = []
     append = tokens.append
+    new = tuple.__new__  # NamedTuple's own __new__ is a Python function: too slow for every token
     for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind == "ws":
-            continue
+        kind = match.lastgroup or "other"
+        start = match.start(kind)
         if kind in _REFUSED:
-            raise SoqlSyntaxError(text, match.start(), _REFUSED[kind])
+            raise SoqlSyntaxError(text, start, _REFUSED[kind])
+        word = match.group(kind)
         if kind == "string":
-            _check_escapes(text, match)
-        append(Token(kind, match.group(), match.start()))  # type: ignore[arg-type]
+            _check_escapes(text, start, word)
+        append(new(Token, (kind, word, start, word.upper() if kind == "ident" else "")))
     append(Token("end", "", len(text)))
     return tokens
 
@@ -81,14 +86,14 @@ _REFUSED = {
 }
 
 
-def _check_escapes(text: str, match: re.Match[str]) -> None:
-    body = match.group()[1:-1]
+def _check_escapes(text: str, start: int, literal: str) -> None:
+    body = literal[1:-1]
     index = body.find("\\")
     while index != -1:
         if not _ESCAPE.match(body, index):
             raise SoqlSyntaxError(
                 text,
-                match.start() + 1 + index,
+                start + 1 + index,
                 "invalid escape; SOQL knows \\n \\r \\t \\b \\f \\\" \\' \\\\ \\% \\_ and \\uXXXX",
             )
         index = body.find("\\", index + (6 if body[index + 1] == "u" else 2))

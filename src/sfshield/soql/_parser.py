@@ -26,6 +26,7 @@ from sfshield.soql._vocabulary import (
 __all__ = ["parse"]
 
 MAX_OFFSET: Final = 2000
+_LOOKAHEAD: Final = 4
 MAX_FIELDS_LIMIT: Final = 200
 _COUNT_ROWS: Final = ast.FunctionCall("COUNT", ())
 _DISTANCE_UNITS: Final = (ast.StringLit("mi"), ast.StringLit("km"))
@@ -53,19 +54,20 @@ class _Parser:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        # Padded with spare end tokens, so that looking ahead never needs a bounds check.
         self.tokens = tokenize(text)
+        self.tokens.extend([self.tokens[-1]] * _LOOKAHEAD)
         self.i = 0
         self.having = False
 
     # -- token helpers -------------------------------------------------------------------------------------
 
     def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+        return self.tokens[self.i + ahead]
 
     def word(self, ahead: int = 0) -> str:
         """The upper-cased text of an identifier token ahead, or '' for any other token."""
-        token = self.peek(ahead)
-        return token.text.upper() if token.kind == "ident" else ""
+        return self.tokens[self.i + ahead].upper
 
     def take(self) -> Token:
         token = self.tokens[self.i]

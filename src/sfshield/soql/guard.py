@@ -171,7 +171,8 @@ class _Run:
     def query(self, query: ast.Query, *, sobject: str, kind: str) -> ast.Query:
         """Check one (sub)query against ``sobject``; return it with rewrites applied."""
         self._check_object(sobject)
-        query = dataclasses.replace(query, sobject=sobject)
+        if query.sobject != sobject:  # a child subquery names its relationship; check it as the child object
+            query = dataclasses.replace(query, sobject=sobject)
         query = self._expand_fields(query)
         dropped = self._check_references(query, filter_only=kind == "join")
         query = self._drop_select_items(query, dropped)
