@@ -26,15 +26,16 @@ _TOKEN = re.compile(
   | (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})(?![\w:.]))
   | (?P<baddatetime>\d{4}-\d{2}-\d{2}T[\w:.+-]*)
   | (?P<date>\d{4}-\d{2}-\d{2}(?![\w:-]))
-  | (?P<currency>[A-Z]{3}-?\d+(?:\.\d+)?(?![\w.]))
+  | (?P<currency>[A-Z]{3}(?:-\d+(?:\.\d+)?|\d+\.\d+)(?![\w.]))
   | (?P<number>-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?![\w.]))
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
   | (?P<op>!=|<>|<=|>=|=|<|>)
   | (?P<punct>[(),:])
   | (?P<semicolon>;)
+  | (?P<end>\Z)
   | (?P<other>.)
     )""",
-    re.VERBOSE | re.DOTALL,
+    re.VERBOSE | re.DOTALL | re.ASCII,
 )
 
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[nrtbfNRTBF\"'\\%_])")
@@ -65,6 +66,8 @@ def tokenize(text: str) -> list[Token]:
     new = tuple.__new__  # NamedTuple's own __new__ is a Python function: too slow for every token
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "other"
+        if kind == "end":
+            break
         start = match.start(kind)
         if kind in _REFUSED:
             raise SoqlSyntaxError(text, start, _REFUSED[kind])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["AGGREGATES", "DATE_LITERALS", "DATE_LITERALS_N", "FUNCTIONS", "RESERVED", "SCOPES"]
+__all__ = ["AGGREGATES", "DATE_FUNCTIONS", "DATE_LITERALS", "DATE_LITERALS_N", "FUNCTIONS", "RESERVED", "SCOPES"]
 
 RESERVED: Final = frozenset(
     """
@@ -16,16 +16,18 @@ RESERVED: Final = frozenset(
 
 AGGREGATES: Final = frozenset({"AVG", "COUNT", "COUNT_DISTINCT", "MAX", "MIN", "SUM"})
 
-_DATE_FUNCTIONS = """
+DATE_FUNCTIONS: Final = frozenset(
+    """
     CALENDAR_MONTH CALENDAR_QUARTER CALENDAR_YEAR DAY_IN_MONTH DAY_IN_WEEK DAY_IN_YEAR DAY_ONLY FISCAL_MONTH
     FISCAL_QUARTER FISCAL_YEAR HOUR_IN_DAY WEEK_IN_MONTH WEEK_IN_YEAR
-""".split()
+    """.split()
+)
 
 FUNCTIONS: Final = {
     name.upper(): name
     for name in (
         *AGGREGATES,
-        *_DATE_FUNCTIONS,
+        *DATE_FUNCTIONS,
         "toLabel",
         "convertCurrency",
         "convertTimezone",
