@@ -192,3 +192,18 @@ class TestAudit:
         """A guard for an undeclared purpose cannot be created."""
         with pytest.raises(UnknownPurposeError):
             SoqlGuard(POLICY, purpose="marketing", audit=AuditPipeline(sinks=[InMemoryAuditSink()]), tenant="t")
+
+
+class TestFromAliases:
+    def test_relationships_named_in_from_are_resolved_through_their_alias(self) -> None:
+        """`FROM Contact c, c.Account a` makes `a.Discount__c` the Account field, and it is checked as such."""
+        guard = make_guard()
+        checked = guard.check("SELECT c.Title, a.Name FROM Contact c, c.Account a WHERE a.Name = 'x'")
+        assert checked.fields == ("Account.Name", "Contact.Title")
+        with pytest.raises(QueryRejectedError, match=r"Account\.Discount__c"):
+            guard.check("SELECT COUNT() FROM Contact c, c.Account a WHERE a.Discount__c > 5")
+
+    def test_a_relationship_in_from_crosses_the_object_allow_list(self) -> None:
+        """Naming a relationship in FROM reaches its object, which must be allowed even if no field is used."""
+        with pytest.raises(QueryRejectedError, match="object Account"):
+            make_guard(objects=["Contact"]).check("SELECT COUNT() FROM Contact, Contact.Account")

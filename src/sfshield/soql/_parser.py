@@ -124,6 +124,8 @@ class _Parser:
         self.expect("FROM")
         sobject, alias = self.from_object()
         fields: dict[str, object] = {"select": select, "sobject": sobject, "alias": alias}
+        if self.peek().text == "," and self.peek().kind == "punct":
+            fields["related"] = self.related_from()
         if self.accept("USING"):
             self.expect("SCOPE")
             fields["using_scope"] = self.scope()
@@ -169,6 +171,19 @@ class _Parser:
         if self.peek().kind == "ident" and self.word() not in RESERVED and self.word(1) != "ROWS":
             alias = self.take().text
         return token.text, alias
+
+    def related_from(self) -> tuple[ast.RelatedFrom, ...]:
+        """``, c.Account a, …`` after the FROM object: relationships named in FROM (the alias notation)."""
+        related = []
+        while self.accept_punct(","):
+            path = self.field_ref().path
+            if len(path) < 2:
+                self.fail("a relationship in FROM is written object_or_alias.Relationship")
+            alias = None
+            if self.peek().kind == "ident" and self.word() not in RESERVED:
+                alias = self.take().text
+            related.append(ast.RelatedFrom(path, alias))
+        return tuple(related)
 
     def scope(self) -> str:
         token = self.identifier("a scope (Everything, Mine, Team …)")

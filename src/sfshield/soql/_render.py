@@ -17,7 +17,9 @@ def render(query: ast.Query, /) -> str:
     """Return canonical SOQL for ``query``."""
     parts = [f"SELECT {_join(_select_item, query.select)} FROM {query.sobject}"]  # noqa: S608 - renders a parsed tree
     if query.alias:
-        parts.append(query.alias)
+        parts[-1] += f" {query.alias}"
+    for rel in query.related:
+        parts[-1] += f", {'.'.join(rel.path)}" + (f" {rel.alias}" if rel.alias else "")
     if query.using_scope:
         parts.append(f"USING SCOPE {query.using_scope}")
     if query.where is not None:

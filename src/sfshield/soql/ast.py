@@ -35,6 +35,7 @@ __all__ = [
     "Or",
     "OrderItem",
     "Query",
+    "RelatedFrom",
     "SelectExpr",
     "SelectItem",
     "StringLit",
@@ -267,12 +268,24 @@ class OrderItem:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedFrom:
+    """A relationship listed after the object in FROM: ``c.Account a`` in ``FROM Contact c, c.Account a``.
+
+    The path may start with the object's alias or name.
+    """
+
+    path: tuple[str, ...]
+    alias: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """A whole SOQL query, clause by clause, in Salesforce's clause order."""
 
     select: tuple[SelectItem, ...]
     sobject: str
     alias: str | None = None
+    related: tuple[RelatedFrom, ...] = ()
     using_scope: str | None = None
     where: Condition | None = None
     data_category: tuple[DataCategoryFilter, ...] = ()

@@ -161,6 +161,7 @@ class _Run:
         self.changes: list[str] = []
         self.objects: set[str] = set()
         self.fields: set[str] = set()
+        self.aliases: dict[str, tuple[str, ...]] = {}
 
     def sorted_objects(self) -> tuple[str, ...]:
         return tuple(sorted(self.objects))
@@ -187,6 +188,10 @@ class _Run:
     def _check_references(self, query: ast.Query, *, filter_only: bool) -> set[tuple[str, ...]]:
         """Check every field use; return the SELECT paths that rewrite mode may drop instead of rejecting."""
         droppable: set[tuple[str, ...]] = set()
+        self.aliases = _aliases(query)
+        for related in self.aliases.values():
+            if related:  # a relationship named in FROM: check the objects it crosses even if no field is used
+                self._resolve(Reference(Clause.SELECT, query.sobject, None, (*related, "Id")))
         for ref in references(query):
             problem = self._problem(ref, filter_only=filter_only)
             if problem is None:
@@ -218,6 +223,9 @@ class _Run:
 
     def _resolve(self, ref: Reference) -> tuple[str, str] | str:
         path = ref.relative_path
+        expanded = self.aliases.get(path[0].casefold()) if len(path) > 1 else None
+        if expanded:
+            path = (*expanded, *path[1:])
         sobject = ref.sobject
         if sobject != ANY_OBJECT:
             self._check_object(sobject)  # a TYPEOF branch names an object of its own
@@ -306,6 +314,18 @@ class _Run:
             return query
         self.changes.append(f"{'added' if query.limit is None else 'lowered'} LIMIT {cap} on {query.sobject}")
         return dataclasses.replace(query, limit=cap)
+
+
+def _aliases(query: ast.Query) -> dict[str, tuple[str, ...]]:
+    """FROM-clause aliases of relationships (``FROM Contact c, c.Account a``): alias → path from the object."""
+    heads = {query.sobject.casefold(), (query.alias or query.sobject).casefold()}
+    aliases: dict[str, tuple[str, ...]] = {}
+    for related in query.related:
+        path = related.path[1:] if related.path[0].casefold() in heads else related.path
+        expanded = aliases.get(path[0].casefold())
+        path = (*expanded, *path[1:]) if expanded else path
+        aliases[(related.alias or path[-1]).casefold()] = path
+    return aliases
 
 
 def _uses(item: ast.SelectItem, paths: set[tuple[str, ...]]) -> bool:
