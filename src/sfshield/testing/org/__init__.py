@@ -1,0 +1,9 @@
+"""The embedded Salesforce org: seeded orgs behind a local HTTPS server, for tests, demos and users' pipelines.
+
+Start it as a context manager, or with ``python -m sfshield.testing serve``, or take the ``embedded_org`` pytest
+fixture that installing sfshield provides.
+"""
+
+from sfshield.testing.org._org import EmbeddedOrg, OrgHandle
+
+__all__ = ["EmbeddedOrg", "OrgHandle"]

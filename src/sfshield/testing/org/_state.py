@@ -1,0 +1,138 @@
+"""What an embedded org remembers between requests: sessions, OAuth clients, API usage, cursors, the request log.
+
+Thread-safe: the HTTPS server handles requests on several threads, so every mutation goes through one lock per org.
+Time comes from an injected clock, so tests expire tokens without sleeping.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sfshield.testing.org._schema import OrgData, OrgQueryError
+
+__all__ = ["Client", "Cursor", "LoggedRequest", "OrgState", "Session"]
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """An OAuth client (connected app) of one org, with the user it runs as and the scopes it may grant."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    run_as: str
+    scopes: tuple[str, ...] = ("api",)
+
+
+@dataclass(slots=True)
+class Session:
+    """An issued access token."""
+
+    token: str = field(repr=False)
+    user_id: str
+    client_id: str
+    scope: str
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """One request as the org saw it: who, what, and how many rows left the org."""
+
+    user_id: str | None
+    method: str
+    path: str
+    soql: str | None = None
+    rows: int = 0
+    status: int = 200
+
+
+@dataclass(slots=True)
+class Cursor:
+    """A query result being paged through ``nextRecordsUrl``."""
+
+    records: list[dict[str, Any]]
+    total_size: int
+    user_id: str
+
+
+class OrgState:
+    """The live state of one embedded org."""
+
+    def __init__(
+        self, data: OrgData, *, clock: Callable[[], float], token_lifetime: float = 7200, api_limit: int = 15_000
+    ) -> None:
+        self.data = data
+        self.clock = clock
+        self.token_lifetime = token_lifetime
+        self.api_limit = api_limit
+        self.api_used = 0
+        self.clients: dict[str, Client] = {}
+        self.sessions: dict[str, Session] = {}
+        self.refresh_tokens: dict[str, tuple[str, str]] = {}
+        self.cursors: dict[str, Cursor] = {}
+        self.log: list[LoggedRequest] = []
+        self.unreadable_objects: dict[str, set[str]] = {}
+        self.unreadable_fields: dict[str, set[tuple[str, str]]] = {}
+        self.lock = threading.Lock()
+
+    @property
+    def org_id(self) -> str:
+        """The 18-character org id."""
+        return self.data.org_id
+
+    def issue(self, client: Client, *, scope: str | None = None) -> Session:
+        """Issue an access token for ``client``'s run-as user."""
+        token = f"{self.org_id[:15]}!{secrets.token_urlsafe(48)}"
+        session = Session(
+            token, client.run_as, client.client_id, scope or " ".join(client.scopes), self.clock() + self.token_lifetime
+        )
+        with self.lock:
+            self.sessions[token] = session
+        return session
+
+    def authenticate(self, token: str) -> Session:
+        """Return the live session for a bearer token.
+
+        Raises:
+            OrgQueryError: 401 ``INVALID_SESSION_ID`` for an unknown, expired or revoked token.
+        """
+        session = self.sessions.get(token)
+        if session is None or session.revoked or session.expires_at <= self.clock():
+            raise OrgQueryError("INVALID_SESSION_ID", "Session expired or invalid", 401)
+        return session
+
+    def count_call(self) -> None:
+        """Count one API call against the daily limit.
+
+        Raises:
+            OrgQueryError: 403 ``REQUEST_LIMIT_EXCEEDED`` once the allowance is spent.
+        """
+        with self.lock:
+            if self.api_used >= self.api_limit:
+                raise OrgQueryError("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", 403)
+            self.api_used += 1
+
+    def record(self, entry: LoggedRequest) -> None:
+        """Append to the server-side request log."""
+        with self.lock:
+            self.log.append(entry)
+
+    def open_cursor(self, cursor: Cursor) -> str:
+        """Keep a result for paging; return its locator (``01g…``)."""
+        locator = "01g" + secrets.token_hex(6).upper()[:12]
+        with self.lock:
+            self.cursors[locator] = cursor
+        return locator
+
+    def can_read_object(self, user_id: str, sobject: str) -> bool:
+        """Whether ``user_id`` may read ``sobject`` at all."""
+        return sobject.casefold() not in self.unreadable_objects.get(user_id, set())
+
+    def can_read_field(self, user_id: str, sobject: str, field_name: str) -> bool:
+        """Whether ``user_id`` may read ``sobject.field_name`` (field-level security)."""
+        return (sobject.casefold(), field_name.casefold()) not in self.unreadable_fields.get(user_id, set())

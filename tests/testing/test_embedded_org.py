@@ -1,0 +1,206 @@
+"""The embedded org, driven by simple-salesforce unchanged, over real HTTPS with a throwaway CA."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceExpiredSession,
+    SalesforceMalformedRequest,
+    SalesforceResourceNotFound,
+)
+
+from sfshield.testing import EmbeddedOrg
+
+
+class Clock:
+    """A clock the tests move by hand, so token expiry needs no sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        """Return the current fake time."""
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+def org(clock: Clock) -> Iterator[EmbeddedOrg]:
+    with EmbeddedOrg(orgs=2, size=100, clock=clock) as running:
+        yield running
+
+
+def client(org: EmbeddedOrg, index: int = 0) -> Salesforce:
+    handle = org.handles[index]
+    return Salesforce(
+        instance_url=org.instance_url, session_id=handle.access_token, session=org.session(), version="66.0"
+    )
+
+
+class TestQueries:
+    def test_query_returns_salesforce_shaped_records(self, org: EmbeddedOrg) -> None:
+        """A query answers with attributes, nested parents and child query results, as the REST API does."""
+        soql = "SELECT Id, LastName, Account.Name, (SELECT Subject FROM Cases) FROM Contact WHERE AccountId != null"
+        result = client(org).query(soql + " LIMIT 5")
+        record = result["records"][0]
+        assert record["attributes"]["type"] == "Contact"
+        assert record["attributes"]["url"].endswith(record["Id"])
+        assert set(record["Account"]) == {"attributes", "Name"}
+        assert record["Cases"] is None or set(record["Cases"]) >= {"totalSize", "done", "records"}
+
+    def test_paging_loses_and_duplicates_nothing(self, org: EmbeddedOrg) -> None:
+        """query_all_iter over 200-record pages yields exactly the records of one unpaged query."""
+        sf = client(org)
+        soql = "SELECT Id FROM Contact"
+        paged = [r["Id"] for r in sf.query_all_iter(soql, headers={"Sforce-Query-Options": "batchSize=200"})]
+        first = sf.query(soql, headers={"Sforce-Query-Options": "batchSize=200"})
+        assert first["done"] is False and first["nextRecordsUrl"]
+        whole = [r["Id"] for r in sf.query_all(soql)["records"]]
+        assert len(paged) == len(set(paged)) == len(whole) > 200
+        assert set(paged) == set(whole)
+
+    def test_query_more_follows_the_next_records_url(self, org: EmbeddedOrg) -> None:
+        """query_more with the nextRecordsUrl returns the next page."""
+        sf = client(org)
+        first = sf.query("SELECT Id FROM Contact", headers={"Sforce-Query-Options": "batchSize=200"})
+        second = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+        assert not {r["Id"] for r in first["records"]} & {r["Id"] for r in second["records"]}
+
+    def test_describe_and_api_usage(self, org: EmbeddedOrg) -> None:
+        """Global and object describe answer, and simple-salesforce parses Sforce-Limit-Info into api_usage."""
+        sf = client(org)
+        names = {o["name"] for o in sf.describe()["sobjects"]}
+        assert {"Account", "Contact", "Case"} <= names
+        fields = {f["name"]: f for f in sf.Contact.describe()["fields"]}
+        assert "Email" in fields and fields["Email"]["type"] == "email"
+        assert sf.api_usage["api-usage"].total > sf.api_usage["api-usage"].used > 0
+
+    def test_restful_reads_a_record_by_id(self, org: EmbeddedOrg) -> None:
+        """restful() GETs an sObject by id."""
+        sf = client(org)
+        record_id = sf.query("SELECT Id FROM Account LIMIT 1")["records"][0]["Id"]
+        assert sf.restful(f"sobjects/Account/{record_id}")["Id"] == record_id
+
+
+class TestSecurity:
+    def test_syntax_errors_are_malformed_query(self, org: EmbeddedOrg) -> None:
+        """Invalid SOQL answers 400 MALFORMED_QUERY in Salesforce's error list shape."""
+        with pytest.raises(SalesforceMalformedRequest) as caught:
+            client(org).query("SELECT Id FROM Contact WHERE")
+        assert caught.value.content[0]["errorCode"] == "MALFORMED_QUERY"
+
+    def test_an_unreadable_field_is_invalid_field_in_any_clause(self, org: EmbeddedOrg) -> None:
+        """The integration user cannot read Contact.SSN__c, in SELECT or in WHERE."""
+        for soql in ("SELECT Id, SSN__c FROM Contact", "SELECT Id FROM Contact WHERE SSN__c != null"):
+            with pytest.raises(SalesforceMalformedRequest) as caught:
+                client(org).query(soql)
+            assert caught.value.content[0]["errorCode"] == "INVALID_FIELD"
+
+    def test_an_unreadable_object_is_invalid_type(self, org: EmbeddedOrg) -> None:
+        """The integration user cannot read Lead, so querying it is INVALID_TYPE."""
+        with pytest.raises(SalesforceMalformedRequest) as caught:
+            client(org).query("SELECT Id FROM Lead")
+        assert caught.value.content[0]["errorCode"] == "INVALID_TYPE"
+
+    def test_two_orgs_never_share_data(self, org: EmbeddedOrg) -> None:
+        """Each org's token sees only that org's records."""
+        first = {r["Email"] for r in client(org, 0).query_all("SELECT Email FROM Contact")["records"]}
+        second = {r["Email"] for r in client(org, 1).query_all("SELECT Email FROM Contact")["records"]}
+        assert first and second and not first & second
+
+    def test_expired_tokens_get_invalid_session_id(self, org: EmbeddedOrg, clock: Clock) -> None:
+        """After its lifetime a token gets 401 INVALID_SESSION_ID, which simple-salesforce raises as expired."""
+        sf = client(org)
+        clock.now += 3 * 3600
+        try:
+            with pytest.raises(SalesforceExpiredSession):
+                sf.query("SELECT Id FROM Account LIMIT 1")
+        finally:
+            clock.now -= 3 * 3600
+
+    def test_the_server_logs_what_left_the_org(self, org: EmbeddedOrg) -> None:
+        """The request log names the user, the SOQL and how many rows were returned."""
+        client(org).query("SELECT Id FROM Account LIMIT 3")
+        entry = org.requests_log(0)[-1]
+        assert (entry.soql, entry.rows, entry.user_id) == ("SELECT Id FROM Account LIMIT 3", 3, org.handles[0].user_id)
+
+
+class TestOAuth:
+    def test_client_credentials_and_relogin_on_401(self, org: EmbeddedOrg, clock: Clock) -> None:
+        """simple-salesforce logs in with client credentials and logs in again by itself when the token expires."""
+        handle = org.handles[0]
+        host = org.instance_url.removeprefix("https://")
+        sf = Salesforce(
+            consumer_key=handle.client_id,
+            consumer_secret=handle.client_secret,
+            domain=f"{host}/services/oauth2/token#",
+            session=org.session(),
+            version="66.0",
+        )
+        assert sf.query("SELECT Id FROM Account LIMIT 1")["totalSize"] == 1
+        clock.now += 3 * 3600
+        try:
+            assert sf.query("SELECT Id FROM Account LIMIT 1")["totalSize"] == 1
+        finally:
+            clock.now -= 3 * 3600
+
+    def test_oauth_errors_have_salesforce_shape(self, org: EmbeddedOrg) -> None:
+        """A wrong client secret answers 400 with error and error_description."""
+        reply = org.session().post(
+            f"{org.instance_url}/services/oauth2/token",
+            data={"grant_type": "client_credentials", "client_id": org.handles[0].client_id, "client_secret": "x"},
+            timeout=10,
+        )
+        assert reply.status_code == 400
+        assert reply.json() == {"error": "invalid_client", "error_description": "invalid client credentials"}
+
+    def test_an_unknown_path_is_not_found(self, org: EmbeddedOrg) -> None:
+        """Unknown resources answer 404 NOT_FOUND."""
+        with pytest.raises(SalesforceResourceNotFound):
+            client(org).restful("nope/nothing")
+
+    def test_tls_is_verified_against_the_throwaway_ca(self, org: EmbeddedOrg) -> None:
+        """A session that does not trust the CA cannot talk to the org."""
+        plain = requests.Session()
+        plain.trust_env = False
+        with pytest.raises(requests.exceptions.SSLError):
+            plain.get(f"{org.instance_url}/services/data/", timeout=10)
+
+
+class TestServe:
+    def test_serve_prints_one_ready_json_line(self) -> None:
+        """`python -m sfshield.testing serve` prints instance_url, ca_file and per-org credentials, then serves."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sfshield.testing", "serve", "--orgs", "2", "--size", "5"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            ready = json.loads(process.stdout.readline())
+            session = requests.Session()
+            session.verify, session.trust_env = ready["ca_file"], False
+            reply = session.get(
+                f"{ready['instance_url']}/services/data/v66.0/query/",
+                params={"q": "SELECT Id FROM Account"},
+                headers={"Authorization": f"Bearer {ready['orgs'][0]['access_token']}"},
+                timeout=10,
+            )
+            assert reply.json()["totalSize"] == 5
+            assert {o["org_id"][:3] for o in ready["orgs"]} == {"00D"}
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+            if process.stdout is not None:
+                process.stdout.close()
