@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """Type-check the library with mypy --strict."""
-    session.install("-e", ".[yaml]", "mypy>=1.11", "types-pyyaml")
+    session.install("-e", ".[yaml]", "mypy>=1.11", "types-pyyaml", "types-requests", "pytest")
     session.run("mypy", "--strict", "src/sfshield")
 
 
