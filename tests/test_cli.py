@@ -170,11 +170,14 @@ class TestDemo:
     def test_the_demo_runs_and_leaves_a_verifiable_trail(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """`sfshield demo --out DIR` filters the sample records for three purposes and verifies its trail."""
+        """`sfshield demo --out DIR` runs against the embedded org, guards, protects, and leaves a verifiable trail."""
         assert main(["demo", "--out", str(tmp_path)]) == 0
         out = capsys.readouterr().out
-        assert "purpose 'training'" in out and "hash chain intact" in out
-        assert "198403091234" not in out.split("what reaches the model", 1)[1]
+        assert "labels read from Sfshield_Field_Policy__mdt" in out
+        assert "rejected:" in out and "allowed as:" in out
+        training = out.split("purpose 'training'", 1)[1].split("field decisions", 1)[0]
+        assert "@" not in training  # no email address reaches the training set
+        assert "hash chain intact" in out and str(tmp_path) in out
         assert main(["audit", "verify", str(tmp_path / "audit.jsonl")]) == 0
 
 

@@ -1,8 +1,9 @@
-"""``sfshield demo``: the whole path on bundled sample records, printed step by step.
+"""``sfshield demo``: the whole path against the embedded Salesforce org, printed step by step.
 
-It loads the bundled policy, filters two Contacts (with their Account, its Owner, and their Cases) for three
-purposes, shows a decorated ingestion function, shows a request for an undeclared purpose being blocked, and
-verifies the hash-chained audit trail it wrote. The embedded Salesforce org replaces the bundled records later.
+It starts two seeded orgs on a local HTTPS server, connects with simple-salesforce as the least-privilege
+integration user, loads the field classification from the org's Custom Metadata, guards an LLM-written query,
+fetches and protects the records for two purposes, and verifies the hash-chained audit trail it leaves in a
+folder it names.
 """
 
 from __future__ import annotations
@@ -14,104 +15,125 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from simple_salesforce.api import Salesforce
+
 from sfshield.audit import JsonlAuditSink, verify_audit_file
-from sfshield.classification import Classification, parse_classification
-from sfshield.exceptions import UnknownPurposeError
+from sfshield.classification import Classification, labels_from_custom_metadata, parse_classification
+from sfshield.exceptions import QueryRejectedError
 from sfshield.filtering import FilterResult
 from sfshield.shield import Shield
+from sfshield.testing.org import EmbeddedOrg
 from sfshield.transforms import PseudonymKey
 
-__all__ = ["load_demo_policy", "load_demo_records", "run_demo"]
+__all__ = ["load_demo_policy", "run_demo"]
 
 _DATA = resources.files("sfshield._data")
+_CMT_QUERY = (
+    "SELECT DeveloperName, Object__r.QualifiedApiName, Field__r.QualifiedApiName, Sensitivity__c, "
+    "Compliance_Groups__c, Tags__c, Kind__c FROM Sfshield_Field_Policy__mdt"
+)
+_LLM_QUERY = (
+    "select Id, FirstName, LastName, Email, Phone, Title, Account.Name, "
+    "(select Subject, Status, Description from Cases) from Contact where Title != null"
+)
+_LEAKY_QUERY = "SELECT Id, Name FROM Contact WHERE Email LIKE '%@gmail.com' ORDER BY Account.Discount__c"
 
 
 def load_demo_policy() -> Classification:
-    """Return the bundled demo policy."""
+    """Return the bundled demo policy (its rules; the demo adds the org's own labels)."""
     text = _DATA.joinpath("demo_policy.toml").read_text(encoding="utf-8")
     return parse_classification(text, source="sfshield/_data/demo_policy.toml")
 
 
-def load_demo_records() -> dict[str, Any]:
-    """Return the bundled sample query result (two Contacts, as simple-salesforce returns them)."""
-    data: dict[str, Any] = json.loads(_DATA.joinpath("demo_records.json").read_text(encoding="utf-8"))
-    return data
-
-
 def run_demo(out: Path | None = None) -> int:
-    """Run the demo, writing the audit trail into ``out`` (a temporary folder if ``None``); return 0."""
-    if out is None:
-        with tempfile.TemporaryDirectory(prefix="sfshield-demo-") as folder:
-            _run(Path(folder))
-        _say(
-            "(the audit trail was temporary; run `sfshield demo --out DIR` to keep it and verify it with "
-            "`sfshield audit verify DIR/audit.jsonl`)"
+    """Run the demo, leaving the audit trail in ``out`` (a new folder if ``None``); return 0."""
+    folder = out or Path(tempfile.mkdtemp(prefix="sfshield-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    _say("Starting the embedded Salesforce org (2 seeded orgs, HTTPS with a throwaway CA)…")
+    with EmbeddedOrg(orgs=2, size=12) as org:
+        handle = org.handles[0]
+        _say(f"  {org.instance_url}  org {handle.org_id}  as {handle.username} (least privilege)")
+        sf = Salesforce(
+            instance_url=org.instance_url, session_id=handle.access_token, session=org.session(), version="66.0"
         )
-        return 0
-    out.mkdir(parents=True, exist_ok=True)
-    _run(out)
-    _say(f"verify it yourself: sfshield audit verify {out / 'audit.jsonl'}")
+        policy = _policy_from_org(sf)
+        with JsonlAuditSink(folder / "audit.jsonl") as sink:
+            shield = Shield(
+                policy, tenant="nordhavn-eu", org_id=handle.org_id, audit=sink, pseudonym_key=PseudonymKey.generate()
+            )
+            records = _guarded_fetch(shield, sf)
+            _show_purposes(shield, records)
+        _show_server_log(org)
+    report = verify_audit_file(folder / "audit.jsonl")
+    _say(f"\nAudit trail: {report.lines} events, hash chain intact. Artefacts are in {folder}")
+    _say(f"  verify it yourself: sfshield audit verify {folder / 'audit.jsonl'}")
     return 0
 
 
-def _run(folder: Path) -> None:
-    policy = load_demo_policy()
-    query_result = load_demo_records()
-    audit_path = folder / "audit.jsonl"
-    _say(
-        f"policy {policy.version}  sha256 {policy.sha256[:16]}…  "
-        f"({len(policy.labels)} labels, {len(policy.rules)} rules; anything unlabelled is dropped)"
-    )
-    with JsonlAuditSink(audit_path) as sink:
-        shield = Shield(policy, tenant="nordhavn-eu", audit=sink, pseudonym_key=PseudonymKey.generate())
-        _show_purposes(shield, query_result)
-        _show_decorator(shield, query_result)
-        _show_blocked(shield, query_result)
-    report = verify_audit_file(audit_path)
-    _say(f"\naudit trail {audit_path.name}: {report.lines} events, hash chain intact")
+def _policy_from_org(sf: Salesforce) -> Classification:
+    rows = sf.query_all(_CMT_QUERY)["records"]
+    policy = load_demo_policy().with_labels(labels_from_custom_metadata(rows))
+    _say(f"\nClassification: {len(rows)} labels read from Sfshield_Field_Policy__mdt, merged with the demo rules")
+    _say(f"  policy {policy.version}  sha256 {policy.sha256[:16]}…  (anything unlabelled is dropped)")
+    return policy
 
 
-def _show_purposes(shield: Shield, query_result: dict[str, Any]) -> None:
-    records = query_result["records"]
-    _say("\nThe first Contact as simple-salesforce returns it (abridged):")
-    _say(_json({k: v for k, v in records[0].items() if k not in ("Cases", "attributes")}))
-    for purpose in ("support_copilot", "embedding", "training"):
-        result = shield.protect(records, purpose=purpose)
-        _say(f"\n── purpose {purpose!r}: what reaches the model ──")
-        _say(_json(result[0]))
-        _say(_summary(result))
-    _say("\n(free text such as Case.Description passes only where a rule keeps it; the DLP scanner inspects it next)")
-
-
-def _show_decorator(shield: Shield, query_result: dict[str, Any]) -> None:
-    @shield.ingest(purpose="embedding")
-    def fetch_contacts() -> dict[str, Any]:
-        return query_result  # in real code: sf.query("SELECT ... FROM Contact ...")
-
-    protected = fetch_contacts()
-    _say(
-        f"\n@shield.ingest(purpose='embedding') returned {len(protected['records'])} filtered records; "
-        f"first record keeps {sorted(protected['records'][0])}"
-    )
-
-
-def _show_blocked(shield: Shield, query_result: dict[str, Any]) -> None:
+def _guarded_fetch(shield: Shield, sf: Salesforce) -> list[dict[str, Any]]:
+    guard = shield.soql_guard(purpose="support_copilot", max_limit=50)
+    _say("\nAn LLM wrote:  " + _LEAKY_QUERY)
     try:
-        shield.protect(query_result["records"], purpose="marketing_blast")
-    except UnknownPurposeError as exc:
-        _say(f"\nblocked (and audited): {exc}")
+        guard.check(_LEAKY_QUERY)
+    except QueryRejectedError as rejected:
+        _say("  rejected:" + "".join(f"\n    - {reason}" for reason in rejected.reasons))
+    _say("An LLM wrote:  " + _LLM_QUERY)
+    checked = guard.check(_LLM_QUERY)
+    _say(f"  allowed as:  {checked.soql}")
+    records: list[dict[str, Any]] = sf.query_all(checked.soql)["records"]
+    _say(f"  fetched {len(records)} Contacts over HTTPS with simple-salesforce")
+    return records
+
+
+def _show_purposes(shield: Shield, records: list[dict[str, Any]]) -> None:
+    first = next((r for r in records if r.get("Cases")), records[0])
+    _say("\nThe first Contact with Cases, as Salesforce returned it (abridged):")
+    _say(_json(_abridged(first)))
+    for purpose in ("support_copilot", "training"):
+        result = shield.protect([first, *records], purpose=purpose)
+        _say(f"\n── purpose {purpose!r}: what reaches the model ──")
+        _say(_json(_abridged(result[0])))
+        _say(_summary(result))
+    _say("\n(free text such as Case.Description passes where a rule keeps it; the DLP scanner will inspect it)")
+
+
+def _show_server_log(org: EmbeddedOrg) -> None:
+    served = [entry for entry in org.requests_log(0) if entry.soql]
+    rows = sum(entry.rows for entry in served)
+    _say(f"\nThe org's own log: {len(served)} queries by the integration user, {rows} rows left the org")
+
+
+def _abridged(record: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in record.items() if k != "attributes"}
+    cases = out.get("Cases")
+    if isinstance(cases, dict):
+        rows = [{k: v for k, v in row.items() if k != "attributes"} for row in cases.get("records", [])[:1]]
+        out["Cases"] = {"totalSize": cases.get("totalSize"), "records": rows}
+    if isinstance(out.get("Account"), dict):
+        out["Account"] = {k: v for k, v in out["Account"].items() if k != "attributes"}
+    return out
 
 
 def _summary(result: FilterResult) -> str:
     actions: Counter[str] = Counter()
+    dropped: set[str] = set()
     for decision, count in result.field_counts().items():
-        actions[f"{decision.action}"] += count
-    dropped = sorted({d.path for d in result.field_counts() if d.action == "drop"})
-    return f"field decisions: {dict(sorted(actions.items()))}; dropped: {', '.join(dropped)}"
+        actions[str(decision.action)] += count
+        if decision.action == "drop":
+            dropped.add(decision.path)
+    return f"field decisions over the batch: {dict(sorted(actions.items()))}; dropped: {', '.join(sorted(dropped))}"
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
 def _say(text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
+from sfshield.classification import labels_from_custom_metadata, labels_from_field_definitions
 from sfshield.testing import EmbeddedOrg
 
 
@@ -204,3 +206,26 @@ class TestServe:
             process.wait(timeout=10)
             if process.stdout is not None:
                 process.stdout.close()
+
+
+class TestMetadata:
+    def test_custom_metadata_resolves_metadata_relationships(self, org: EmbeddedOrg) -> None:
+        """CMT rows hold raw durable values and answer __r.QualifiedApiName, which the label loader uses."""
+        rows = client(org).query_all(
+            "SELECT DeveloperName, Object__c, Object__r.QualifiedApiName, Field__r.QualifiedApiName, Sensitivity__c,"
+            " Compliance_Groups__c, Tags__c, Kind__c FROM Sfshield_Field_Policy__mdt"
+        )["records"]
+        custom = [r for r in rows if r["Object__r"]["QualifiedApiName"] == "Invoice__c"]
+        assert custom and all(r["Object__c"].startswith("01I") for r in custom)
+        labels = labels_from_custom_metadata(rows)
+        assert labels["Contact.SSN__c"].sensitivity == "MissionCritical"
+
+    def test_tooling_field_definitions_carry_classification(self, org: EmbeddedOrg) -> None:
+        """A Tooling query (toolingexecute) on FieldDefinition returns SecurityClassification and ;-joined ComplianceGroup."""
+        soql = (
+            "SELECT QualifiedApiName, SecurityClassification, ComplianceGroup FROM FieldDefinition "
+            "WHERE EntityDefinition.QualifiedApiName = 'Contact'"
+        )
+        result = client(org).toolingexecute("query/?q=" + urllib.parse.quote(soql))
+        labels = labels_from_field_definitions(result["records"], sobject="Contact")
+        assert labels["Contact.Email"].compliance == ("GDPR", "PII")

@@ -155,6 +155,8 @@ _SETUP_OBJECTS = frozenset(
         "ObjectPermissions",
         "FieldPermissions",
         "Sfshield_Field_Policy__mdt",
+        "EntityDefinition",
+        "FieldDefinition",
     }
 )
 

@@ -341,6 +341,28 @@ def _setup_objects() -> tuple[ObjectSpec, ...]:
             _f("Tags__c", "string", "Tags", 255),
             _f("Kind__c", "string", "Kind", 40),
         )),
+        # The metadata catalog, as far as classification needs it. Ids are the durable ids Salesforce stores in
+        # Metadata Relationship fields: the API name for standard objects/fields, 01I…/00N… ids for custom ones.
+        ObjectSpec("EntityDefinition", "Entity Definition", "", (
+            _id(),
+            _f("DurableId", "string", "Durable ID", 255),
+            _f("QualifiedApiName", "string", "Qualified API Name", 255),
+            _f("DeveloperName", "string", "Developer Name", 40),
+            _f("Label", "string", "Label", 40),
+        )),
+        ObjectSpec("FieldDefinition", "Field Definition", "", (
+            _id(),
+            _f("DurableId", "string", "Durable ID", 255),
+            _f("QualifiedApiName", "string", "Qualified API Name", 255),
+            _f("DeveloperName", "string", "Developer Name", 40),
+            _f("DataType", "string", "Data Type", 255),
+            _f("SecurityClassification", "picklist", "Data Sensitivity Level", 255),
+            _f("ComplianceGroup", "multipicklist", "Compliance Categorization", 4099),
+            _f("BusinessStatus", "picklist", "Field Usage", 255),
+            _f("BusinessOwnerId", "string", "Data Owner", 18),
+            FieldSpec("EntityDefinitionId", "reference", "Entity Definition", 18, ("EntityDefinition",),
+                      "EntityDefinition"),
+        )),
     )  # fmt: skip
 
 
@@ -727,12 +749,40 @@ def _seed_field_policies(b: _OrgBuilder) -> None:
         if sobject.endswith("__c"):
             custom_objects += 1
             object_value = _make_id("01I", custom_objects, b.pod)[:15]
+        b.records["EntityDefinition"].append(
+            {
+                "Id": object_value,
+                "DurableId": object_value,
+                "QualifiedApiName": sobject,
+                "DeveloperName": _stem(sobject),
+                "Label": spec.label,
+            }
+        )
         for field_spec in spec.fields:
             if field_spec.custom:
                 custom_fields += 1
+            field_id = _make_id("00N", custom_fields, b.pod)[:15] if field_spec.custom else field_spec.name
+            _seed_field_definition(b, sobject, field_spec, object_value, field_id)
             if field_spec.security_classification or field_spec.compliance_group:
-                field_id = _make_id("00N", custom_fields, b.pod)[:15] if field_spec.custom else field_spec.name
                 b.add("Sfshield_Field_Policy__mdt", **_policy(sobject, field_spec, object_value, field_id))
+
+
+def _seed_field_definition(b: _OrgBuilder, sobject: str, spec: FieldSpec, entity: str, field_value: str) -> None:
+    durable = f"{sobject}.{field_value}"
+    b.records["FieldDefinition"].append(
+        {
+            "Id": durable,
+            "DurableId": durable,
+            "QualifiedApiName": spec.name,
+            "DeveloperName": _stem(spec.name),
+            "DataType": spec.type,
+            "SecurityClassification": spec.security_classification,
+            "ComplianceGroup": spec.compliance_group,
+            "BusinessStatus": "Active",
+            "BusinessOwnerId": None,
+            "EntityDefinitionId": entity,
+        }
+    )
 
 
 def _policy(sobject: str, spec: FieldSpec, object_value: str, field_value: str) -> dict[str, Any]:

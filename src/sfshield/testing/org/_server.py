@@ -283,6 +283,10 @@ _ROUTES: dict[tuple[str, str], Route] = {
         else h.route_sobject(org, session, version, rest, q)
     ),
     ("GET", "limits"): _Handler.route_limits,
+    # Tooling queries share the data API's engine (FieldDefinition keeps its Tooling restrictions there).
+    ("GET", "tooling"): lambda h, org, session, version, rest, q: h.route_query(
+        org, session, version, rest.removeprefix("/tooling"), q
+    ),
 }
 
 
