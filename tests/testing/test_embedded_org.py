@@ -221,7 +221,7 @@ class TestMetadata:
         assert labels["Contact.SSN__c"].sensitivity == "MissionCritical"
 
     def test_tooling_field_definitions_carry_classification(self, org: EmbeddedOrg) -> None:
-        """A Tooling query (toolingexecute) on FieldDefinition returns SecurityClassification and ;-joined ComplianceGroup."""
+        """A Tooling query on FieldDefinition returns SecurityClassification and ;-joined ComplianceGroup."""
         soql = (
             "SELECT QualifiedApiName, SecurityClassification, ComplianceGroup FROM FieldDefinition "
             "WHERE EntityDefinition.QualifiedApiName = 'Contact'"
