@@ -5,5 +5,6 @@ fixture that installing sfshield provides.
 """
 
 from sfshield.testing.org._org import EmbeddedOrg, OrgHandle
+from sfshield.testing.org._state import Fault, FaultKind, LoggedRequest
 
-__all__ = ["EmbeddedOrg", "OrgHandle"]
+__all__ = ["EmbeddedOrg", "Fault", "FaultKind", "LoggedRequest", "OrgHandle"]

@@ -20,7 +20,7 @@ import requests
 from sfshield.testing.org._schema import OrgData
 from sfshield.testing.org._seed import seed_org
 from sfshield.testing.org._server import OrgServer
-from sfshield.testing.org._state import Client, LoggedRequest, OrgState
+from sfshield.testing.org._state import Client, Fault, FaultKind, LoggedRequest, OrgState
 from sfshield.testing.org._tls import TlsMaterial, make_tls
 
 __all__ = ["EmbeddedOrg", "OrgHandle"]
@@ -122,6 +122,38 @@ class EmbeddedOrg:
     def requests_log(self, index: int = 0) -> list[LoggedRequest]:
         """What org ``index`` served, request by request: user, SOQL, rows returned."""
         return list(self._states[index].log)
+
+    def inject(
+        self,
+        kind: FaultKind | str,
+        *,
+        org: int = 0,
+        nth: int | None = None,
+        rate: float | None = None,
+        times: int | None = 1,
+        seconds: float = 0.0,
+        status: int = 500,
+    ) -> Fault:
+        """Arm a fault on org ``org``'s data API: on the ``nth`` request (counted from now) or at a ``rate``.
+
+        It fires ``times`` times (``None``: until :meth:`clear_faults`). Returns the fault; ``fault.fired`` counts.
+
+        Raises:
+            ValueError: neither or both of ``nth`` and ``rate`` were given, or they are out of range.
+        """
+        if (nth is None) == (rate is None) or (nth is not None and nth < 1) or not 0 <= (rate or 0) <= 1:
+            raise ValueError("give exactly one of nth >= 1 or 0 <= rate <= 1")
+        state = self._states[org]
+        fault = Fault(FaultKind(kind), nth, rate, times, seconds, status)
+        with state.lock:
+            state.data_requests = 0
+            state.faults.append(fault)
+        return fault
+
+    def clear_faults(self, org: int = 0) -> None:
+        """Disarm every fault of org ``org``."""
+        with self._states[org].lock:
+            self._states[org].faults.clear()
 
     def ready_line(self) -> str:
         """One JSON line describing the running org, for ``python -m sfshield.testing serve``."""

@@ -10,6 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
+import struct
+import time
 import urllib.parse
 from collections.abc import Callable
 from http import HTTPStatus
@@ -20,7 +23,7 @@ from sfshield.exceptions import SoqlSyntaxError
 from sfshield.soql import parse
 from sfshield.testing.org._engine import execute
 from sfshield.testing.org._schema import OrgQueryError
-from sfshield.testing.org._state import Cursor, LoggedRequest, OrgState, Session
+from sfshield.testing.org._state import Cursor, Fault, FaultKind, LoggedRequest, OrgState, Session
 
 __all__ = ["OrgServer"]
 
@@ -29,6 +32,12 @@ _NEXT_PAGE = re.compile(r"^/(?P<kind>query|queryAll)/(?P<locator>01g[0-9A-Za-z]+
 _BATCH = re.compile(r"batchSize=(\d+)")
 _DEFAULT_BATCH, _MIN_BATCH, _MAX_BATCH = 2000, 200, 2000
 _MAX_BODY = 1 << 20
+_FAULT_ERRORS = {
+    FaultKind.SERVER_ERROR: (500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId"),
+    FaultKind.REQUEST_LIMIT: (403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+    FaultKind.LOCK_ROW: (400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record"),
+    FaultKind.EXPIRED_SESSION: (401, "INVALID_SESSION_ID", "Session expired or invalid"),
+}
 
 
 class OrgServer(ThreadingHTTPServer):
@@ -155,6 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None:
             raise OrgQueryError("NOT_FOUND", "The requested resource does not exist", 404)
         org, session = self._auth()
+        fault = org.next_fault()
+        if fault is not None and self._inject(fault):
+            return None
         org.count_call()
         route = _ROUTES.get((method, _first(match.group("rest") or "/")))
         if route is None:
@@ -242,6 +254,43 @@ class _Handler(BaseHTTPRequestHandler):
     def route_limits(self, org: OrgState, _session: Session, _version: str, _rest: str, _query: str) -> None:
         remaining = org.api_limit - org.api_used
         self._reply(200, {"DailyApiRequests": {"Max": org.api_limit, "Remaining": remaining}}, org)
+
+    # -- faults --------------------------------------------------------------------------------------------
+
+    def _inject(self, fault: Fault) -> bool:
+        """Play ``fault``; return whether it answered the request (latency lets it go on)."""
+        kind = fault.kind
+        if kind is FaultKind.LATENCY:
+            time.sleep(fault.seconds)
+            return False
+        if kind in _FAULT_ERRORS:
+            status, code, message = _FAULT_ERRORS[kind]
+            if kind is FaultKind.SERVER_ERROR and fault.status == 503:
+                status, code, message = 503, "SERVER_UNAVAILABLE", "Service Unavailable"
+            self._reply(status, [{"message": message, "errorCode": code}])
+        elif kind is FaultKind.NON_JSON_BODY:
+            self._raw(200, b"<html><body>Down for maintenance</body></html>", "text/html", length=None)
+        elif kind is FaultKind.TRUNCATED_BODY:
+            body = json.dumps({"totalSize": 1, "done": True, "records": [{"Id": "x" * 64}]}).encode()
+            self._raw(200, body[: len(body) // 2], "application/json;charset=UTF-8", length=len(body))
+        else:
+            self._reset()
+        return True
+
+    def _raw(self, status: int, body: bytes, content_type: str, *, length: int | None) -> None:
+        self.send_response(status, HTTPStatus(status).phrase)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(length if length is not None else len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def _reset(self) -> None:
+        # SO_LINGER with a zero timeout makes close() send RST instead of FIN: the client sees a reset.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
 
     # -- plumbing ------------------------------------------------------------------------------------------
 

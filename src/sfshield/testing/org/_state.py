@@ -6,15 +6,52 @@ Time comes from an injected clock, so tests expire tokens without sleeping.
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sfshield.testing.org._schema import OrgData, OrgQueryError
 
-__all__ = ["Client", "Cursor", "LoggedRequest", "OrgState", "Session"]
+__all__ = ["Client", "Cursor", "Fault", "FaultKind", "LoggedRequest", "OrgState", "Session"]
+
+
+class FaultKind(StrEnum):
+    """What an injected fault does to a data request."""
+
+    SERVER_ERROR = "server_error"
+    """HTTP 500 ``UNKNOWN_EXCEPTION`` (or 503 ``SERVER_UNAVAILABLE`` with ``status=503``)."""
+    REQUEST_LIMIT = "request_limit_exceeded"
+    """HTTP 403 ``REQUEST_LIMIT_EXCEEDED``."""
+    LOCK_ROW = "unable_to_lock_row"
+    """HTTP 400 ``UNABLE_TO_LOCK_ROW``."""
+    EXPIRED_SESSION = "expired_session"
+    """HTTP 401 ``INVALID_SESSION_ID``, as for an expired token."""
+    LATENCY = "latency"
+    """The answer comes ``seconds`` late, otherwise unchanged."""
+    TRUNCATED_BODY = "truncated_body"
+    """The body stops halfway and the connection closes."""
+    NON_JSON_BODY = "non_json_body"
+    """HTTP 200 with an HTML maintenance page instead of JSON."""
+    CONNECTION_RESET = "connection_reset"
+    """The connection is reset without any answer."""
+
+
+@dataclass(slots=True)
+class Fault:
+    """A fault armed on one org: fires on the ``nth`` data request (and every ``nth`` after) or at a ``rate``."""
+
+    kind: FaultKind
+    nth: int | None = None
+    rate: float | None = None
+    times: int | None = 1
+    """How often it fires before it disarms; ``None`` for ever."""
+    seconds: float = 0.0
+    status: int = 500
+    fired: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +115,9 @@ class OrgState:
         self.log: list[LoggedRequest] = []
         self.unreadable_objects: dict[str, set[str]] = {}
         self.unreadable_fields: dict[str, set[tuple[str, str]]] = {}
+        self.faults: list[Fault] = []
+        self.data_requests = 0
+        self._fault_rng = random.Random(data.org_id)  # noqa: S311 - reproducible fault timing, not security
         self.lock = threading.Lock()
 
     @property
@@ -105,6 +145,23 @@ class OrgState:
         if session is None or session.revoked or session.expires_at <= self.clock():
             raise OrgQueryError("INVALID_SESSION_ID", "Session expired or invalid", 401)
         return session
+
+    def next_fault(self) -> Fault | None:
+        """Count a data request and return the armed fault that fires on it, if any (the first one wins)."""
+        with self.lock:
+            self.data_requests += 1
+            for fault in self.faults:
+                if fault.times is not None and fault.fired >= fault.times:
+                    continue
+                if self._fires(fault):
+                    fault.fired += 1
+                    return fault
+        return None
+
+    def _fires(self, fault: Fault) -> bool:
+        if fault.nth is not None:
+            return self.data_requests % fault.nth == 0
+        return fault.rate is not None and self._fault_rng.random() < fault.rate
 
     def count_call(self) -> None:
         """Count one API call against the daily limit.
