@@ -8,6 +8,7 @@ import sys
 import urllib.parse
 from collections.abc import Iterator
 
+import jwt
 import pytest
 import requests
 from simple_salesforce import Salesforce
@@ -229,3 +230,41 @@ class TestMetadata:
         result = client(org).toolingexecute("query/?q=" + urllib.parse.quote(soql))
         labels = labels_from_field_definitions(result["records"], sobject="Contact")
         assert labels["Contact.Email"].compliance == ("GDPR", "PII")
+
+
+class TestJwtBearer:
+    def test_simple_salesforce_logs_in_with_a_signed_assertion(self) -> None:
+        """The JWT bearer flow verifies the RS256 assertion against the client's certificate and issues a token."""
+        with EmbeddedOrg(orgs=1, size=3) as real_time_org:  # simple-salesforce stamps exp from the real clock
+            handle = real_time_org.handles[0]
+            host = real_time_org.instance_url.removeprefix("https://")
+            sf = Salesforce(
+                username=handle.username,
+                consumer_key=handle.client_id,
+                privatekey=real_time_org.jwt_private_key(0).decode(),
+                domain=f"{host}/services/oauth2/token#",
+                session=real_time_org.session(),
+                version="66.0",
+            )
+            assert sf.query("SELECT Id FROM Account LIMIT 1")["totalSize"] == 1
+
+    @pytest.mark.parametrize("flaw", ["wrong-key", "wrong-user", "wrong-audience", "expired", "far-future"])
+    def test_a_flawed_assertion_is_invalid_grant(self, org: EmbeddedOrg, clock: Clock, flaw: str) -> None:
+        """A bad signature, subject, audience or expiry answers 400 invalid_grant, whatever the flaw."""
+        handle = org.handles[0]
+        key = org.jwt_private_key(1 if flaw == "wrong-key" else 0)
+        claims = {
+            "iss": handle.client_id,
+            "sub": "nobody@example.com" if flaw == "wrong-user" else handle.username,
+            "aud": "https://login.salesforce.com" if flaw == "wrong-audience" else org.instance_url,
+            "exp": int(clock.now + {"expired": -10, "far-future": 3600}.get(flaw, 120)),
+        }
+        reply = org.session().post(
+            f"{org.instance_url}/services/oauth2/token",
+            data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": jwt.encode(claims, key, algorithm="RS256"),
+            },
+            timeout=10,
+        )
+        assert (reply.status_code, reply.json()["error"]) == (400, "invalid_grant")

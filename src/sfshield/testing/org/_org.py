@@ -16,6 +16,8 @@ from types import TracebackType
 from typing import Any, Self
 
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sfshield.testing.org._schema import OrgData
 from sfshield.testing.org._seed import seed_org
@@ -55,7 +57,10 @@ class EmbeddedOrg:
     def __init__(self, *, orgs: int = 2, size: int = 20, seed: int = 0, clock: Callable[[], float] = time.time) -> None:
         if orgs < 1:
             raise ValueError("an embedded org needs at least one org")
-        self._states = [_state(seed_org(org_index=i, size=size, seed=seed), clock) for i in range(orgs)]
+        self._jwt_keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(orgs)]
+        self._states = [
+            _state(seed_org(org_index=i, size=size, seed=seed), clock, self._jwt_keys[i]) for i in range(orgs)
+        ]
         self._tls: TlsMaterial | None = None
         self._server: OrgServer | None = None
         self._thread: threading.Thread | None = None
@@ -150,6 +155,15 @@ class EmbeddedOrg:
             state.faults.append(fault)
         return fault
 
+    def jwt_private_key(self, org: int = 0) -> bytes:
+        """The PEM private key whose certificate org ``org``'s integration client registered (JWT bearer flow).
+
+        Test material: it exists only in this process, like the org itself.
+        """
+        return self._jwt_keys[org].private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
     def clear_faults(self, org: int = 0) -> None:
         """Disarm every fault of org ``org``."""
         with self._states[org].lock:
@@ -193,12 +207,17 @@ _SETUP_OBJECTS = frozenset(
 )
 
 
-def _state(data: OrgData, clock: Callable[[], float]) -> OrgState:
+def _state(data: OrgData, clock: Callable[[], float], jwt_key: rsa.RSAPrivateKey) -> OrgState:
     state = OrgState(data, clock=clock)
     users = data.records.get("User", [])
     integration = next((u for u in users if str(u.get("Username", "")).startswith("integration@")), users[0])
     suffix = data.org_id[-6:]
-    client = Client(f"3MVG9sfshield{suffix}integration", f"secret-{suffix}-integration", integration["Id"])
+    client = Client(
+        f"3MVG9sfshield{suffix}integration",
+        f"secret-{suffix}-integration",
+        integration["Id"],
+        jwt_key=jwt_key.public_key(),
+    )
     state.clients[client.client_id] = client
     state.unreadable_objects[integration["Id"]], state.unreadable_fields[integration["Id"]] = _security(
         data, integration["Id"]

@@ -22,6 +22,7 @@ from typing import Any
 from sfshield.exceptions import SoqlSyntaxError
 from sfshield.soql import parse
 from sfshield.testing.org._engine import execute
+from sfshield.testing.org._jwt import InvalidAssertion, verify_assertion
 from sfshield.testing.org._schema import OrgQueryError
 from sfshield.testing.org._state import Cursor, Fault, FaultKind, LoggedRequest, OrgState, Session
 
@@ -32,6 +33,7 @@ _NEXT_PAGE = re.compile(r"^/(?P<kind>query|queryAll)/(?P<locator>01g[0-9A-Za-z]+
 _BATCH = re.compile(r"batchSize=(\d+)")
 _DEFAULT_BATCH, _MIN_BATCH, _MAX_BATCH = 2000, 200, 2000
 _MAX_BODY = 1 << 20
+_JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _FAULT_ERRORS = {
     FaultKind.SERVER_ERROR: (500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId"),
     FaultKind.REQUEST_LIMIT: (403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
@@ -112,6 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _token(self, form: dict[str, str]) -> None:
         grant = form.get("grant_type", "")
+        if grant == _JWT_GRANT:
+            return self._jwt_token(form.get("assertion", ""))
         client_id, secret = self._client_credentials(form)
         org = self.server.org_for_client(client_id)
         client = org.clients.get(client_id) if org else None
@@ -121,7 +125,24 @@ class _Handler(BaseHTTPRequestHandler):
             return self._oauth_error("invalid_client", "invalid client credentials")
         if grant == "refresh_token" and org.refresh_tokens.get(form.get("refresh_token", "")) is None:
             return self._oauth_error("invalid_grant", "expired access/refresh token")
-        session = org.issue(client)
+        return self._token_reply(org, org.issue(client))
+
+    def _jwt_token(self, assertion: str) -> None:
+        host = self._host()
+        audiences = {host, f"{host}/services/oauth2/token#.salesforce.com"}  # the second: simple-salesforce's URL
+        for org in self.server.orgs:
+            keys = {c.client_id: c.jwt_key for c in org.clients.values() if c.jwt_key is not None}
+            users = {str(u.get("Username")): u["Id"] for u in org.data.records.get("User", [])}
+            try:
+                client_id, username = verify_assertion(
+                    assertion, keys=keys, usernames=users, audiences=audiences, now=org.clock()
+                )
+            except InvalidAssertion:
+                continue
+            return self._token_reply(org, org.issue(org.clients[client_id], user_id=users[username]))
+        return self._oauth_error("invalid_grant", "invalid assertion")
+
+    def _token_reply(self, org: OrgState, session: Session) -> None:
         host = self._host()
         return self._reply(
             200,

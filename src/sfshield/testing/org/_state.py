@@ -62,6 +62,8 @@ class Client:
     client_secret: str = field(repr=False)
     run_as: str
     scopes: tuple[str, ...] = ("api",)
+    jwt_key: Any = field(default=None, repr=False)
+    """The public key of the certificate registered for the JWT bearer flow (an RSA public key), if any."""
 
 
 @dataclass(slots=True)
@@ -125,11 +127,15 @@ class OrgState:
         """The 18-character org id."""
         return self.data.org_id
 
-    def issue(self, client: Client, *, scope: str | None = None) -> Session:
-        """Issue an access token for ``client``'s run-as user."""
+    def issue(self, client: Client, *, user_id: str | None = None) -> Session:
+        """Issue an access token for ``client``, as its run-as user or as ``user_id`` (JWT bearer)."""
         token = f"{self.org_id[:15]}!{secrets.token_urlsafe(48)}"
         session = Session(
-            token, client.run_as, client.client_id, scope or " ".join(client.scopes), self.clock() + self.token_lifetime
+            token,
+            user_id or client.run_as,
+            client.client_id,
+            " ".join(client.scopes),
+            self.clock() + self.token_lifetime,
         )
         with self.lock:
             self.sessions[token] = session
