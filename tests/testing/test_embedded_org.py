@@ -268,3 +268,12 @@ class TestJwtBearer:
             timeout=10,
         )
         assert (reply.status_code, reply.json()["error"]) == (400, "invalid_grant")
+
+
+class TestMetadataVisibility:
+    def test_cmt_rows_about_objects_the_user_cannot_see_are_hidden(self, org: EmbeddedOrg) -> None:
+        """The integration user cannot read Lead, so the org hides the policy rows that point at Lead."""
+        stored = [r for r in org.org(0).data.records["Sfshield_Field_Policy__mdt"] if r["Object__c"] == "Lead"]
+        rows = client(org).query_all("SELECT DeveloperName, Object__r.QualifiedApiName FROM Sfshield_Field_Policy__mdt")
+        seen = {r["Object__r"]["QualifiedApiName"] for r in rows["records"]}
+        assert stored and "Lead" not in seen and "Contact" in seen

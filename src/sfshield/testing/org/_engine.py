@@ -454,8 +454,27 @@ class _Context:
         if rows is None:
             stored = self.org.records.get(sobject, [])
             rows = stored if self.include_deleted else [row for row in stored if not row.get("IsDeleted")]
+            if sobject.endswith("__mdt"):
+                rows = self._visible_metadata(sobject, rows)
             self._rows[sobject] = rows
         return rows
+
+    def _visible_metadata(self, sobject: str, rows: list[Record]) -> list[Record]:
+        """Custom Metadata rows whose Metadata Relationship targets an object the user cannot see are hidden.
+
+        That is Salesforce's rule for SOQL on CMT (Setup and the Metadata API show every row), and the reason
+        the classification loader must fail closed when expected rows are missing.
+        """
+        spec = self.org.object(sobject)
+        links = [f.name for f in spec.fields if "EntityDefinition" in f.reference_to] if spec else []
+        if not links:
+            return rows
+        names = {row["Id"]: row.get("QualifiedApiName") for row in self.org.records.get("EntityDefinition", [])}
+        return [
+            row
+            for row in rows
+            if all(row.get(link) is None or self.can_read_object(str(names.get(row[link], ""))) for link in links)
+        ]
 
     def index(self, sobject: str) -> dict[str, Record]:
         """``{Id: row}`` of ``sobject``, built once per call."""
