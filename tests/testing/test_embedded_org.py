@@ -277,3 +277,19 @@ class TestMetadataVisibility:
         rows = client(org).query_all("SELECT DeveloperName, Object__r.QualifiedApiName FROM Sfshield_Field_Policy__mdt")
         seen = {r["Object__r"]["QualifiedApiName"] for r in rows["records"]}
         assert stored and "Lead" not in seen and "Contact" in seen
+
+
+class TestToolingRestrictions:
+    @pytest.mark.parametrize(
+        "where",
+        [
+            "",  # FieldDefinition must be filtered by its object
+            "WHERE EntityDefinition.QualifiedApiName = 'Contact' OR QualifiedApiName = 'Email'",
+            "WHERE EntityDefinition.QualifiedApiName = 'Contact' AND QualifiedApiName != 'Email'",
+        ],
+    )
+    def test_field_definition_keeps_salesforces_query_restrictions(self, org: EmbeddedOrg, where: str) -> None:
+        """No object filter, OR, or != on FieldDefinition is refused as Salesforce refuses it."""
+        soql = f"SELECT QualifiedApiName FROM FieldDefinition {where}".strip()
+        with pytest.raises(SalesforceMalformedRequest):
+            client(org).toolingexecute("query/?q=" + urllib.parse.quote(soql))
