@@ -8,7 +8,9 @@ from benchmarks import bench_filter
 
 _DESCRIPTION = (
     "Field-filter throughput as a ratio to a hand-written floor (goal: at least 0.5x the floor), and SOQL "
-    "parse+guard latency beside python-soql-parser and Lark (goal: typical median < 100 us, >= 5x faster)."
+    "parse+guard latency beside python-soql-parser and Lark (goal: typical median < 100 us, >= 5x faster), and "
+    "records/s paging a 100k-Contact query with simple-salesforce against the embedded org, with and without "
+    "Shield.protect_stream (the org's size is fixed: --records does not apply to it)."
 )
 
 
@@ -21,15 +23,15 @@ def _positive(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=_DESCRIPTION)
-    parser.add_argument("--records", type=_positive, default=100_000, help="records per run (default 100000)")
+    parser.add_argument("--records", type=_positive, default=100_000, help="filter: records per run (default 100000)")
     parser.add_argument(
         "--repeat",
         type=_positive,
         default=5,
-        help="runs per candidate; filter: best counts, SOQL: calls pooled (default 5)",
+        help="runs per candidate; filter and org: best counts, SOQL: calls pooled (default 5)",
     )
     parser.add_argument("--calls", type=_positive, default=1000, help="SOQL: timed calls per run (default 1000)")
-    parser.add_argument("--only", choices=("keep-drop", "full", "soql"), help="run one comparison only")
+    parser.add_argument("--only", choices=("keep-drop", "full", "soql", "org"), help="run one comparison only")
     parser.add_argument(
         "--gc",
         choices=[mode.value for mode in bench_filter.GcMode],
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         help="garbage collector while timing: on (default), freeze the generated records, or off",
     )
     args = parser.parse_args(argv)
-    if args.only != "soql":
+    if args.only in (None, "keep-drop", "full"):
         bench_filter.main(records=args.records, repeat=args.repeat, only=args.only, gc_mode=args.gc)
     if args.only is None:
         print()
@@ -47,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import bench_soql  # noqa: PLC0415
 
         bench_soql.main(repeat=args.repeat, calls=args.calls)
+    if args.only is None:
+        print()
+    if args.only in (None, "org"):
+        from benchmarks import bench_org  # noqa: PLC0415 - imported late for the same reason as bench_soql
+
+        bench_org.main(repeat=args.repeat)
     return 0
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from sfshield.exceptions import SoqlSyntaxError
 from sfshield.soql import parse
+from sfshield.testing.org._bulk import publish_event, serve_jobs
 from sfshield.testing.org._engine import execute
 from sfshield.testing.org._jwt import InvalidAssertion, verify_assertion
 from sfshield.testing.org._schema import OrgQueryError
@@ -88,6 +89,14 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer a POST."""
         self._dispatch("POST")
 
+    def do_PATCH(self) -> None:
+        """Answer a PATCH."""
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        """Answer a DELETE."""
+        self._dispatch("DELETE")
+
     def _dispatch(self, method: str) -> None:
         url = urllib.parse.urlsplit(self.path)
         try:
@@ -97,6 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._data(method, url)
         except OrgQueryError as exc:
             self._reply(exc.status, [{"message": exc.message, "errorCode": exc.error_code}])
+            if method != "GET":  # a body may be left unread: never let it garble the next request on this socket
+                self.close_connection = True
 
     # -- OAuth ---------------------------------------------------------------------------------------------
 
@@ -187,6 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
         org, session = self._auth()
         fault = org.next_fault()
         if fault is not None and self._inject(fault):
+            self.close_connection = self.close_connection or method != "GET"
             return None
         org.count_call()
         route = _ROUTES.get((method, _first(match.group("rest") or "/")))
@@ -276,6 +288,14 @@ class _Handler(BaseHTTPRequestHandler):
         remaining = org.api_limit - org.api_used
         self._reply(200, {"DailyApiRequests": {"Max": org.api_limit, "Remaining": remaining}}, org)
 
+    def route_jobs(self, org: OrgState, session: Session, version: str, rest: str, query_string: str) -> None:
+        """Bulk API 2.0 query jobs (``jobs/query``); the logic is in ``_bulk``."""
+        serve_jobs(self, org, session, version=version, rest=rest, query_string=query_string)
+
+    def route_event(self, org: OrgState, session: Session, _version: str, rest: str, _query: str) -> None:
+        """Platform Event publishing (``POST sobjects/Name__e/``); the logic is in ``_bulk``."""
+        publish_event(self, org, session, rest)
+
     # -- faults --------------------------------------------------------------------------------------------
 
     def _inject(self, fault: Fault) -> bool:
@@ -357,6 +377,11 @@ _ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "tooling"): lambda h, org, session, version, rest, q: h.route_query(
         org, session, version, rest.removeprefix("/tooling"), q
     ),
+    ("POST", "sobjects"): _Handler.route_event,
+    ("GET", "jobs"): _Handler.route_jobs,
+    ("POST", "jobs"): _Handler.route_jobs,
+    ("PATCH", "jobs"): _Handler.route_jobs,
+    ("DELETE", "jobs"): _Handler.route_jobs,
 }
 
 
