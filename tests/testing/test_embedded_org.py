@@ -293,3 +293,86 @@ class TestToolingRestrictions:
         soql = f"SELECT QualifiedApiName FROM FieldDefinition {where}".strip()
         with pytest.raises(SalesforceMalformedRequest):
             client(org).toolingexecute("query/?q=" + urllib.parse.quote(soql))
+
+
+class TestIdentityAndTokens:
+    def test_introspect_reports_live_and_revoked_tokens(self, org: EmbeddedOrg) -> None:
+        """Introspection says active with scope, client and username, and inactive once the token is revoked."""
+        handle = org.handles[0]
+        session = org.session()
+        token = session.post(
+            f"{org.instance_url}/services/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": handle.client_id,
+                "client_secret": handle.client_secret,
+            },
+            timeout=10,
+        ).json()["access_token"]
+        url = f"{org.instance_url}/services/oauth2/introspect"
+        live = session.post(url, data={"token": token}, timeout=10).json()
+        assert (live["active"], live["scope"], live["client_id"], live["username"]) == (
+            True,
+            "api",
+            handle.client_id,
+            handle.username,
+        )
+        assert session.post(f"{org.instance_url}/services/oauth2/revoke", data={"token": token}, timeout=10).ok
+        assert session.post(url, data={"token": token}, timeout=10).json() == {"active": False}
+
+    def test_the_identity_url_names_org_and_user(self, org: EmbeddedOrg) -> None:
+        """GET on the token's id URL returns the organization and user ids the tenant client pins."""
+        handle = org.handles[0]
+        reply = (
+            org.session()
+            .get(
+                f"{org.instance_url}/id/{handle.org_id}/{handle.user_id}",
+                headers={"Authorization": f"Bearer {handle.access_token}"},
+                timeout=10,
+            )
+            .json()
+        )
+        assert (reply["organization_id"], reply["user_id"], reply["username"]) == (
+            handle.org_id,
+            handle.user_id,
+            handle.username,
+        )
+
+    def test_a_refresh_token_gets_a_new_access_token(self, org: EmbeddedOrg) -> None:
+        """The refresh grant works for the client it was issued to, and not for a made-up token."""
+        handle = org.handles[0]
+        form = {"grant_type": "refresh_token", "client_id": handle.client_id, "client_secret": handle.client_secret}
+        url = f"{org.instance_url}/services/oauth2/token"
+        good = org.session().post(url, data={**form, "refresh_token": org.issue_refresh_token(0)}, timeout=10)
+        assert good.status_code == 200 and good.json()["id"].endswith(f"/{handle.org_id}/{handle.user_id}")
+        bad = org.session().post(url, data={**form, "refresh_token": "5Aep861nope"}, timeout=10)
+        assert (bad.status_code, bad.json()["error"]) == (400, "invalid_grant")
+
+    def test_describe_answers_304_when_nothing_changed(self, org: EmbeddedOrg) -> None:
+        """If-Modified-Since after the schema date gets 304 Not Modified."""
+        handle = org.handles[0]
+        reply = org.session().get(
+            f"{org.instance_url}/services/data/v66.0/sobjects/Contact/describe/",
+            headers={
+                "Authorization": f"Bearer {handle.access_token}",
+                "If-Modified-Since": "Wed, 01 Jan 2031 00:00:00 GMT",
+            },
+            timeout=10,
+        )
+        assert reply.status_code == 304
+
+
+def test_clients_can_be_over_scoped_on_purpose() -> None:
+    """client_scopes makes the integration client grant more than api, so scope checks can be tested."""
+    with EmbeddedOrg(orgs=1, size=2, client_scopes=("api", "full", "refresh_token")) as org:
+        handle = org.handles[0]
+        reply = org.session().post(
+            f"{org.instance_url}/services/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": handle.client_id,
+                "client_secret": handle.client_secret,
+            },
+            timeout=10,
+        )
+        assert reply.json()["scope"] == "api full refresh_token"

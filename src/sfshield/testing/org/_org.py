@@ -7,6 +7,7 @@ Like moto for AWS: start it, point simple-salesforce (unchanged) at ``instance_u
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import threading
 import time
@@ -52,14 +53,25 @@ class EmbeddedOrg:
         size: Accounts per org (Contacts, Cases … scale with it).
         seed: the data seed; the same seed gives the same data.
         clock: the time source for token expiry (inject one in tests instead of sleeping).
+        client_scopes: the OAuth scopes each org's integration client grants (over-scope it on purpose, e.g.
+            ``("api", "full", "refresh_token")``, to test scope checks).
     """
 
-    def __init__(self, *, orgs: int = 2, size: int = 20, seed: int = 0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        orgs: int = 2,
+        size: int = 20,
+        seed: int = 0,
+        clock: Callable[[], float] = time.time,
+        client_scopes: tuple[str, ...] = ("api",),
+    ) -> None:
         if orgs < 1:
             raise ValueError("an embedded org needs at least one org")
         self._jwt_keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(orgs)]
         self._states = [
-            _state(seed_org(org_index=i, size=size, seed=seed), clock, self._jwt_keys[i]) for i in range(orgs)
+            _state(seed_org(org_index=i, size=size, seed=seed), clock, self._jwt_keys[i], client_scopes)
+            for i in range(orgs)
         ]
         self._tls: TlsMaterial | None = None
         self._server: OrgServer | None = None
@@ -155,6 +167,18 @@ class EmbeddedOrg:
             state.faults.append(fault)
         return fault
 
+    def issue_refresh_token(self, org: int = 0) -> str:
+        """A refresh token for org ``org``'s integration client, as a web-server flow would have left behind.
+
+        Use it with ``grant_type=refresh_token`` and the client's id and secret.
+        """
+        state = self._states[org]
+        client = next(iter(state.clients.values()))
+        token = f"5Aep861{secrets.token_urlsafe(40)}"
+        with state.lock:
+            state.refresh_tokens[token] = (client.client_id, client.run_as)
+        return token
+
     def jwt_private_key(self, org: int = 0) -> bytes:
         """The PEM private key whose certificate org ``org``'s integration client registered (JWT bearer flow).
 
@@ -207,7 +231,7 @@ _SETUP_OBJECTS = frozenset(
 )
 
 
-def _state(data: OrgData, clock: Callable[[], float], jwt_key: rsa.RSAPrivateKey) -> OrgState:
+def _state(data: OrgData, clock: Callable[[], float], jwt_key: rsa.RSAPrivateKey, scopes: tuple[str, ...]) -> OrgState:
     state = OrgState(data, clock=clock)
     users = data.records.get("User", [])
     integration = next((u for u in users if str(u.get("Username", "")).startswith("integration@")), users[0])
@@ -216,6 +240,7 @@ def _state(data: OrgData, clock: Callable[[], float], jwt_key: rsa.RSAPrivateKey
         f"3MVG9sfshield{suffix}integration",
         f"secret-{suffix}-integration",
         integration["Id"],
+        scopes=scopes,
         jwt_key=jwt_key.public_key(),
     )
     state.clients[client.client_id] = client

@@ -8,6 +8,7 @@ data call carries ``Sforce-Limit-Info``.
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 import re
 import socket
@@ -119,7 +120,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._revoke(form.get("token", ""))
         elif endpoint == "userinfo":
             org, session = self._auth()
-            self._reply(200, {"organization_id": org.org_id, "user_id": session.user_id, "active": True})
+            self._reply(200, _identity(org, session, self._host()))
+        elif endpoint == "introspect":
+            self._introspect(form.get("token", ""))
         else:
             self._reply(404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
 
@@ -134,9 +137,32 @@ class _Handler(BaseHTTPRequestHandler):
             return self._oauth_error("unsupported_grant_type", "grant type not supported")
         if org is None or client is None or client.client_secret != secret:
             return self._oauth_error("invalid_client", "invalid client credentials")
-        if grant == "refresh_token" and org.refresh_tokens.get(form.get("refresh_token", "")) is None:
-            return self._oauth_error("invalid_grant", "expired access/refresh token")
+        if grant == "refresh_token":
+            holder = org.refresh_tokens.get(form.get("refresh_token", ""))
+            if holder is None or holder[0] != client.client_id:
+                return self._oauth_error("invalid_grant", "expired access/refresh token")
+            return self._token_reply(org, org.issue(client, user_id=holder[1]))
         return self._token_reply(org, org.issue(client))
+
+    def _introspect(self, token: str) -> None:
+        for org in self.server.orgs:
+            session = org.sessions.get(token)
+            if session is not None and not session.revoked and session.expires_at > org.clock():
+                user = _user_record(org, session.user_id)
+                return self._reply(
+                    200,
+                    {
+                        "active": True,
+                        "scope": session.scope,
+                        "client_id": session.client_id,
+                        "username": user.get("Username"),
+                        "sub": f"{self._host()}/id/{org.org_id}/{session.user_id}",
+                        "token_type": "access_token",
+                        "exp": int(session.expires_at),
+                        "iat": int(session.expires_at - org.token_lifetime),
+                    },
+                )
+        return self._reply(200, {"active": False})
 
     def _jwt_token(self, assertion: str) -> None:
         host = self._host()
@@ -190,6 +216,11 @@ class _Handler(BaseHTTPRequestHandler):
     # -- data API ------------------------------------------------------------------------------------------
 
     def _data(self, method: str, url: urllib.parse.SplitResult) -> None:
+        if url.path.startswith("/id/"):
+            org, session = self._auth()
+            if url.path.rstrip("/") != f"/id/{org.org_id}/{session.user_id}":
+                raise OrgQueryError("NOT_FOUND", "The requested resource does not exist", 404)
+            return self._reply(200, _identity(org, session, self._host()))
         if url.path.rstrip("/") == "/services/data":
             return self._reply(200, [{"label": "Winter '27", "url": "/services/data/v68.0", "version": "68.0"}])
         match = _DATA.match(url.path)
@@ -267,6 +298,8 @@ class _Handler(BaseHTTPRequestHandler):
         if spec is None or not org.can_read_object(session.user_id, spec.name):
             raise OrgQueryError("NOT_FOUND", "The requested resource does not exist", 404)
         if len(parts) == 3 and parts[2] == "describe":
+            if self._unmodified_since(org):
+                return self._empty(304)
             return self._reply(200, _describe(spec, lambda f: org.can_read_field(session.user_id, spec.name, f)), org)
         if len(parts) == 3:
             return self._record(org, session, version, spec.name, parts[2])
@@ -295,6 +328,22 @@ class _Handler(BaseHTTPRequestHandler):
     def route_event(self, org: OrgState, session: Session, _version: str, rest: str, _query: str) -> None:
         """Platform Event publishing (``POST sobjects/Name__e/``); the logic is in ``_bulk``."""
         publish_event(self, org, session, rest)
+
+    def _unmodified_since(self, org: OrgState) -> bool:
+        """``If-Modified-Since`` later than the org's schema date: describe answers 304."""
+        header = self.headers.get("If-Modified-Since")
+        if not header:
+            return False
+        try:
+            since = email.utils.parsedate_to_datetime(header).timestamp()
+        except (TypeError, ValueError):
+            return False
+        return since >= org.schema_modified
+
+    def _empty(self, status: int) -> None:
+        self.send_response(status, HTTPStatus(status).phrase)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     # -- faults --------------------------------------------------------------------------------------------
 
@@ -383,6 +432,22 @@ _ROUTES: dict[tuple[str, str], Route] = {
     ("PATCH", "jobs"): _Handler.route_jobs,
     ("DELETE", "jobs"): _Handler.route_jobs,
 }
+
+
+def _user_record(org: OrgState, user_id: str) -> dict[str, Any]:
+    return next((u for u in org.data.records.get("User", []) if u.get("Id") == user_id), {})
+
+
+def _identity(org: OrgState, session: Session, host: str) -> dict[str, Any]:
+    user = _user_record(org, session.user_id)
+    return {
+        "id": f"{host}/id/{org.org_id}/{session.user_id}",
+        "user_id": session.user_id,
+        "organization_id": org.org_id,
+        "username": user.get("Username"),
+        "email": user.get("Email"),
+        "active": bool(user.get("IsActive", True)),
+    }
 
 
 def _first(rest: str) -> str:
