@@ -376,3 +376,25 @@ def test_clients_can_be_over_scoped_on_purpose() -> None:
             timeout=10,
         )
         assert reply.json()["scope"] == "api full refresh_token"
+
+
+class TestChildPaging:
+    def test_long_child_results_page_with_their_own_next_records_url(self, org: EmbeddedOrg) -> None:
+        """A child subquery longer than the child batch is cut into pages that together hold every child once."""
+        sf = client(org)
+        state = org.org(0)
+        counts: dict[str, int] = {}
+        for contact in state.data.records["Contact"]:
+            if contact.get("AccountId"):
+                counts[contact["AccountId"]] = counts.get(contact["AccountId"], 0) + 1
+        account_id = max(counts, key=lambda key: counts[key])
+        state.child_batch = 1
+        try:
+            result = sf.query(f"SELECT Id, (SELECT Id FROM Contacts) FROM Account WHERE Id = '{account_id}'")
+        finally:
+            state.child_batch = 200
+        children = result["records"][0]["Contacts"]
+        assert children["done"] is False and children["totalSize"] == counts[account_id] >= 2
+        rest = sf.query_more(children["nextRecordsUrl"], identifier_is_url=True)
+        ids = [r["Id"] for r in children["records"]] + [r["Id"] for r in rest["records"]]
+        assert len(ids) == len(set(ids)) == counts[account_id]

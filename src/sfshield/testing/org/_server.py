@@ -257,6 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
             api_version=version,
         )
         org.record(LoggedRequest(session.user_id, "GET", kind, soql, len(result.records)))
+        _page_children(org, version, kind, result.records, session.user_id)
         cursor = Cursor(result.records, result.total_size, session.user_id)
         return self._page(org, version, kind, cursor, locator=None, offset=0)
 
@@ -432,6 +433,24 @@ _ROUTES: dict[tuple[str, str], Route] = {
     ("PATCH", "jobs"): _Handler.route_jobs,
     ("DELETE", "jobs"): _Handler.route_jobs,
 }
+
+
+def _page_children(org: OrgState, version: str, kind: str, records: list[dict[str, Any]], user_id: str) -> None:
+    """Cut child query results longer than the org's child batch into pages with their own nextRecordsUrl."""
+    for record in records:
+        for key, value in record.items():
+            if not (isinstance(value, dict) and isinstance(value.get("records"), list)):
+                continue
+            rows = value["records"]
+            _page_children(org, version, kind, rows, user_id)
+            if len(rows) > org.child_batch:
+                locator = org.open_cursor(Cursor(rows, len(rows), user_id))
+                record[key] = {
+                    "totalSize": len(rows),
+                    "done": False,
+                    "nextRecordsUrl": f"/services/data/v{version}/{kind}/{locator}-{org.child_batch}",
+                    "records": rows[: org.child_batch],
+                }
 
 
 def _user_record(org: OrgState, user_id: str) -> dict[str, Any]:

@@ -119,6 +119,8 @@ class OrgState:
         self.unreadable_fields: dict[str, set[tuple[str, str]]] = {}
         self.faults: list[Fault] = []
         self.schema_modified = clock() - 86_400  # the seeded schema counts as a day old
+        self.child_batch = 200
+        """Child subquery rows per page; longer child results carry their own ``nextRecordsUrl``."""
         self.data_requests = 0
         self._fault_rng = random.Random(data.org_id)  # noqa: S311 - reproducible fault timing, not security
         self.lock = threading.Lock()
