@@ -18,6 +18,12 @@ The tree::
     ├── InputFileError                a record file (CSV, JSONL) is missing or malformed (names file and line)
     ├── SoqlSyntaxError               a query is not valid REST-API SOQL (line, column, what was expected)
     ├── QueryRejectedError            the SOQL guard refused a query for a purpose (lists every reason)
+    ├── CryptoError                   keys or ciphertexts could not be used
+    │   ├── DecryptionError           a ciphertext did not decrypt (one fixed message, whatever the cause)
+    │   ├── KeyProviderError          the key provider (key file, HSM) failed or refused an operation
+    │   ├── KeyNotFoundError          no usable data key: unknown tenant or key id, or the tenant was shredded
+    │   └── ReplayError               a sealed message (Platform Event) was opened a second time
+    ├── TokenStoreError               an OAuth token or client secret could not be stored or read
     └── AuditError                    the audit trail could not be kept
         ├── AuditSinkError            a sink failed: the guarded operation was stopped (fail closed)
         ├── AuditProcessorError       a processor dropped or broke an event: the operation was stopped
@@ -36,13 +42,19 @@ __all__ = [
     "AuditSinkError",
     "ClassificationError",
     "ConfigurationError",
+    "CryptoError",
+    "DecryptionError",
     "FieldEncryptionError",
     "FilterError",
     "InputFileError",
+    "KeyNotFoundError",
+    "KeyProviderError",
     "PolicyLoadError",
     "QueryRejectedError",
+    "ReplayError",
     "ShieldError",
     "SoqlSyntaxError",
+    "TokenStoreError",
     "UnknownPurposeError",
     "UnresolvedObjectError",
 ]
@@ -164,6 +176,63 @@ class QueryRejectedError(ShieldError):
 
     def __reduce__(self) -> tuple[type[QueryRejectedError], tuple[tuple[str, ...]]]:
         return (type(self), (self.reasons,))
+
+
+class CryptoError(ShieldError):
+    """Keys or ciphertexts could not be used. The message never contains key material or plaintext."""
+
+
+class DecryptionError(CryptoError):
+    """A ciphertext did not decrypt.
+
+    Every cause (a flipped byte, a truncated blob, an unknown version or key id, a context that differs from the
+    one used to encrypt, a destroyed key) raises this error with the same fixed message, so that the error cannot
+    be used as an oracle. The cause is never chained.
+    """
+
+    MESSAGE = (
+        "ciphertext could not be decrypted: it is damaged, was encrypted for another context (tenant, object, "
+        "field, record, purpose), or its key is unknown or destroyed"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+    def __reduce__(self) -> tuple[type[DecryptionError], tuple[()]]:
+        return (type(self), ())
+
+
+class KeyProviderError(CryptoError):
+    """The key provider (a key file, an HSM) failed or refused to wrap or unwrap a data key.
+
+    The message names the provider and the key-encryption key id and says what to check; it never contains key
+    material.
+    """
+
+
+class KeyNotFoundError(CryptoError):
+    """No usable data key: the tenant has no keyring, the key id is unknown, or the tenant's keys were destroyed."""
+
+
+class ReplayError(CryptoError):
+    """A sealed message (for example an encrypted Platform Event) was opened a second time within its window.
+
+    Attributes:
+        message_id: the id of the replayed message (a random id, not a secret).
+    """
+
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
+        super().__init__(
+            f"message {message_id} was already opened: a replayed or duplicated event; it was not decrypted again"
+        )
+
+    def __reduce__(self) -> tuple[type[ReplayError], tuple[str]]:
+        return (type(self), (self.message_id,))
+
+
+class TokenStoreError(ShieldError):
+    """An OAuth token or client secret could not be stored or read (missing, unreadable store, wrong binding)."""
 
 
 class AuditError(ShieldError):

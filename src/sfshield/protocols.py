@@ -133,17 +133,30 @@ class Detector(Protocol):
         ...
 
 
+@runtime_checkable
 class KeyProvider(Protocol):
-    """Holds key-encryption keys that never leave it (a key file, an HSM) and wraps data keys with them.
+    """Holds key-encryption keys (KEKs) that never leave it (a key file, an HSM) and wraps data keys with them.
 
-    **Protocol:** ``wrap`` and ``unwrap`` bind the wrapped key to ``aad``; ``unwrap`` raises on any mismatch. The
-    key material of the KEK itself is never returned.
+    **Protocol:**
+
+    - ``primary_key_id`` names the KEK that new data keys are wrapped with. Rotating the KEK means making a new
+      one primary in the provider, then re-wrapping the stored data keys (``Keyring.rewrap``); older KEK ids stay
+      usable for ``unwrap`` until nothing is wrapped with them.
+    - ``wrap`` encrypts ``data_key`` under the KEK ``key_id`` and binds the result to ``aad`` (authenticated, not
+      stored); ``unwrap`` reverses it and must fail when the wrapped bytes or ``aad`` differ.
+    - Every failure raises :class:`~sfshield.exceptions.KeyProviderError` with a message that names the provider
+      and the KEK id, never key material. The KEK's own material is never returned or logged.
     """
 
+    @property
+    def primary_key_id(self) -> str:
+        """The id of the KEK that new data keys are wrapped with."""
+        ...
+
     def wrap(self, data_key: bytes, /, *, key_id: str, aad: bytes) -> bytes:
-        """Wrap ``data_key`` with the KEK named ``key_id``."""
+        """Wrap ``data_key`` with the KEK named ``key_id``, bound to ``aad``."""
         ...
 
     def unwrap(self, wrapped: bytes, /, *, key_id: str, aad: bytes) -> bytes:
-        """Unwrap a data key wrapped by :meth:`wrap`."""
+        """Unwrap a data key wrapped by :meth:`wrap` with the same ``key_id`` and ``aad``."""
         ...

@@ -11,6 +11,8 @@ from sfshield.audit.chain import VerificationReport, verify_audit_file
 from sfshield.audit.events import (
     AuditEvent,
     FieldActionCount,
+    KeyOperation,
+    KeyOperationKind,
     OperationBlocked,
     Outcome,
     PolicyLoaded,
@@ -28,6 +30,8 @@ __all__ = [
     "FieldActionCount",
     "InMemoryAuditSink",
     "JsonlAuditSink",
+    "KeyOperation",
+    "KeyOperationKind",
     "OperationBlocked",
     "Outcome",
     "PolicyLoaded",

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AuditEvent",
     "FieldActionCount",
+    "KeyOperation",
+    "KeyOperationKind",
     "OperationBlocked",
     "Outcome",
     "PolicyLoaded",
@@ -136,7 +138,44 @@ class PolicyLoaded(AuditEvent):
     rule_count: int
 
 
-_KINDS: dict[str, type[AuditEvent]] = {cls.kind: cls for cls in (RecordsFiltered, OperationBlocked, PolicyLoaded)}
+class KeyOperationKind(StrEnum):
+    """What was done with keys."""
+
+    CREATE = "create"
+    """A new data key was generated and wrapped (a tenant's first key, or a rotation's new key)."""
+    UNWRAP = "unwrap"
+    """A wrapped data key was unwrapped by the key provider (once per key and process, not per value)."""
+    PROMOTE = "promote"
+    """A data key became the primary; the previous primary is decrypt-only."""
+    REWRAP = "rewrap"
+    """Data keys were re-wrapped under another key-encryption key (KEK rotation)."""
+    REENCRYPT = "reencrypt"
+    """Ciphertexts under older data keys were re-encrypted under the primary."""
+    DESTROY = "destroy"
+    """Data keys were destroyed (crypto-shredding): what they encrypted can never be read again."""
+
+
+class KeyOperation(AuditEvent):
+    """A key operation: ids, counts and the provider's name, never key material.
+
+    ``key_ids`` are the tenant's data-key ids (small integers); ``kek_id`` is the key-encryption key's id in the
+    provider (for a rewrap, the new one; ``previous_kek_ids`` the ones it replaced).
+    """
+
+    kind: ClassVar[str] = "key_operation"
+
+    operation: KeyOperationKind
+    provider: str
+    key_ids: tuple[int, ...] = ()
+    kek_id: str | None = None
+    previous_kek_ids: tuple[str, ...] = ()
+    count: int = 0
+    purpose: str | None = None
+
+
+_KINDS: dict[str, type[AuditEvent]] = {
+    cls.kind: cls for cls in (RecordsFiltered, OperationBlocked, QueryChecked, PolicyLoaded, KeyOperation)
+}
 
 
 def event_from_json(data: dict[str, Any]) -> AuditEvent:

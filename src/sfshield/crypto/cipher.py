@@ -1,0 +1,531 @@
+"""EnvelopeCipher: field-level envelope encryption with per-tenant keys, bound to a mandatory context.
+
+**Security contract.**
+
+- :meth:`EnvelopeCipher.encrypt` (RND) is AES-256-GCM with a fresh random 96-bit nonce under the tenant's
+  purpose key; it hides everything but the length. A data key encrypts at most 2³² values before it must be
+  rotated (NIST SP 800-38D); rotate per tenant well before that (:meth:`Keyring.rotate`).
+- :meth:`EnvelopeCipher.encrypt_deterministic` (DET) is AES-256-SIV (RFC 5297) under a key per tenant and join
+  domain; it reveals equality of normalised plaintexts within one tenant, purpose and domain — which is what
+  makes the values joinable — and nothing across domains or tenants.
+- :meth:`EnvelopeCipher.seal` (SEAL) derives a key per message from a random salt and commits to it; use it for
+  self-contained messages that leave the site (Platform Event payloads).
+- The context (tenant, purpose, object, field, record id, domain …) is authenticated, never stored; the
+  decryptor rebuilds it. Callers never supply nonces.
+- Every decryption failure raises :class:`~sfshield.exceptions.DecryptionError` with one fixed message.
+
+The wire format is documented in :mod:`sfshield.crypto.envelope`; keys in :mod:`sfshield.crypto.keyring`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final, NoReturn
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from sfshield.crypto import envelope
+from sfshield.crypto.context import EncryptionContext
+from sfshield.crypto.keyring import Keyring
+from sfshield.exceptions import DecryptionError, KeyNotFoundError
+
+if TYPE_CHECKING:
+    from sfshield.audit.pipeline import AuditPipeline
+    from sfshield.crypto.fields import FieldCipher
+    from sfshield.crypto.keystore import KeyStore
+    from sfshield.protocols import KeyProvider
+
+__all__ = ["EnvelopeCipher", "JoinDomain", "Normalization", "ReencryptionProgress"]
+
+_RND: Final = envelope.RND
+_DET: Final = envelope.DET
+_SEAL: Final = envelope.SEAL
+_NONCE: Final = envelope.NONCE_BYTES
+_SALT: Final = envelope.SALT_BYTES
+_COMMIT: Final = envelope.COMMITMENT_BYTES
+_MIN_RND: Final = envelope.MIN_BYTES[_RND]
+_MIN_DET: Final = envelope.MIN_BYTES[_DET]
+_MIN_SEAL: Final = envelope.MIN_BYTES[_SEAL]
+_urandom: Final = os.urandom
+_MAX_BYTES: Final = envelope.MAX_ENVELOPE_BYTES
+_ZERO_NONCE: Final = bytes(_NONCE)
+_SEAL_INFO: Final = b"sfshield/v1 seal message key"
+
+ContextLike = EncryptionContext | Mapping[str, str]
+
+
+class Normalization(StrEnum):
+    """How a join domain normalises text before deterministic encryption (part of the domain's key)."""
+
+    EXACT = "exact"
+    """Bytes as given."""
+    CASEFOLD = "casefold"
+    """Unicode NFKC, case-folded, surrounding whitespace removed: ``" Ana@Example.COM"`` joins ``"ana@example.com"``
+    (Salesforce's case-insensitive deterministic encryption)."""
+    DIGITS = "digits"
+    """Only the digits (and a leading ``+``) are kept: ``"+1 (415) 555-0100"`` joins ``"+14155550100"``."""
+
+    def apply(self, data: bytes) -> bytes:
+        """Return ``data`` normalised; text normalisations require UTF-8."""
+        if self is Normalization.EXACT:
+            return data
+        text = data.decode("utf-8")
+        if self is Normalization.CASEFOLD:
+            return unicodedata.normalize("NFKC", text).casefold().strip().encode()
+        stripped = text.strip()
+        digits = "".join(ch for ch in stripped if ch.isascii() and ch.isdigit())
+        return (("+" if stripped.startswith("+") else "") + digits).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class JoinDomain:
+    """A named set of fields whose deterministic ciphertexts are comparable.
+
+    For example ``email`` for ``Contact.Email`` and ``Lead.Email``. Each (tenant, domain, normalisation) has its
+    own key.
+    """
+
+    name: str
+    normalization: Normalization = Normalization.EXACT
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"join domain name {self.name!r} must be letters, digits, '-' or '_'")
+
+
+@dataclass(frozen=True, slots=True)
+class ReencryptionProgress:
+    """Progress of :meth:`EnvelopeCipher.reencrypt_stream`."""
+
+    seen: int
+    rewritten: int
+    already_current: int
+
+
+class EnvelopeCipher:
+    """Encrypts values for a tenant with envelope encryption; the one entry point for field, token and event data.
+
+    Args:
+        provider: a :class:`~sfshield.protocols.KeyProvider` holding the KEKs, or a ready :class:`Keyring`
+            (to share one keyring between ciphers).
+        store: where wrapped data keys are kept (:class:`~sfshield.crypto.SQLiteKeyStore`); may be omitted only
+            with an ephemeral provider such as :class:`sfshield.testing.InMemoryKeyProvider`.
+        domains: the join domains deterministic encryption may use.
+        audit: records key operations (creation, unwrap, rotation, destruction).
+
+    >>> from sfshield.testing import InMemoryKeyProvider
+    >>> cipher = EnvelopeCipher(InMemoryKeyProvider())
+    >>> ctx = {"tenant": "acme", "purpose": "training", "sobject": "Contact", "field": "Email"}
+    >>> blob = cipher.encrypt(b"ana@example.com", context=ctx)
+    >>> len(blob) - len(b"ana@example.com")
+    33
+    >>> cipher.decrypt(blob, context=ctx)
+    b'ana@example.com'
+
+    Raises:
+        ConfigurationError: no store was given for a provider whose keys outlive the process.
+    """
+
+    def __init__(
+        self,
+        provider: KeyProvider | Keyring,
+        *,
+        store: KeyStore | None = None,
+        domains: Iterable[JoinDomain] = (),
+        audit: AuditPipeline | None = None,
+    ) -> None:
+        if isinstance(provider, Keyring):
+            if store is not None or audit is not None:
+                raise ValueError("pass store and audit to the Keyring, not to the cipher that shares it")
+            self._keyring = provider
+        else:
+            self._keyring = Keyring(provider, store=store, audit=audit)
+        self._domains: dict[str, JoinDomain] = {}
+        for domain in domains:
+            if domain.name in self._domains:
+                raise ValueError(f"join domain {domain.name!r} is declared twice")
+            self._domains[domain.name] = domain
+        self._lock = threading.Lock()
+        self._enc_rnd: dict[tuple[str, str], tuple[bytes, AESGCM]] = {}
+        self._dec_rnd: dict[tuple[str, str], dict[bytes, AESGCM]] = {}
+        self._enc_det: dict[tuple[str, str], tuple[bytes, AESSIV]] = {}
+        self._dec_det: dict[tuple[str, str, bytes], AESSIV] = {}
+        self._keyring.on_change(self._clear_caches)
+
+    def __repr__(self) -> str:
+        return f"EnvelopeCipher({self._keyring!r}, domains={sorted(self._domains)})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("an EnvelopeCipher holds unwrapped data keys and cannot be pickled")
+
+    @property
+    def keyring(self) -> Keyring:
+        """The keyring behind this cipher (rotation, KEK re-wrap, destruction)."""
+        return self._keyring
+
+    @property
+    def domains(self) -> Mapping[str, JoinDomain]:
+        """The declared join domains by name."""
+        return dict(self._domains)
+
+    # -- RND -----------------------------------------------------------------------------------------------------
+
+    def encrypt(self, data: bytes, /, *, context: ContextLike) -> bytes:
+        """Encrypt ``data`` under the tenant's primary key for the context's purpose (AES-256-GCM, random nonce).
+
+        Args:
+            data: the plaintext.
+            context: where the value lives: at least ``tenant`` and ``purpose``; for field values also
+                ``sobject``, ``field`` and ``record_id`` where it exists. An :class:`EncryptionContext` built once
+                and reused is the fast path.
+
+        Raises:
+            TypeError: ``data`` is not bytes.
+            ValueError: the context is invalid (see :class:`EncryptionContext`).
+            KeyNotFoundError: the tenant's keys were destroyed.
+            KeyProviderError: the tenant's data key could not be created or unwrapped.
+        """
+        ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        slot = self._enc_rnd.get(ctx.scope)
+        if slot is None:
+            slot = self._load_enc_rnd(ctx)
+        head, aead = slot
+        nonce = _urandom(_NONCE)
+        return head + nonce + aead.encrypt(nonce, data, head + ctx.aad)
+
+    def encrypt_many(self, values: Iterable[bytes], /, *, context: ContextLike) -> list[bytes]:
+        """:meth:`encrypt` for many values that share one context (one column of a batch), in one call.
+
+        The result is the same as calling :meth:`encrypt` per value; the per-call work (key lookup, associated
+        data, the nonce system call) is paid once per batch, which makes it faster than a loop of raw AES-GCM
+        calls. Fresh random nonces are drawn for every value.
+        """
+        ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        slot = self._enc_rnd.get(ctx.scope)
+        if slot is None:
+            slot = self._load_enc_rnd(ctx)
+        head, aead = slot
+        seal = aead.encrypt
+        aad = head + ctx.aad
+        items = values if isinstance(values, list | tuple) else list(values)
+        nonces = _urandom(_NONCE * len(items))
+        out: list[bytes] = []
+        append = out.append
+        offset = 0
+        for data in items:
+            nonce = nonces[offset : offset + _NONCE]
+            offset += _NONCE
+            append(head + nonce + seal(nonce, data, aad))
+        return out
+
+    def decrypt(self, blob: bytes, /, *, context: ContextLike) -> bytes:
+        """Decrypt an envelope made by :meth:`encrypt`, :meth:`encrypt_deterministic` or :meth:`seal`.
+
+        Args:
+            blob: the envelope.
+            context: the same context the value was encrypted with, rebuilt from where the value was found.
+
+        Raises:
+            DecryptionError: for every way decryption can fail (one fixed message, no cause chained).
+            ValueError: the context itself is invalid (a programming error, independent of the blob).
+        """
+        ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        if type(blob) is not bytes:
+            blob = _envelope_bytes(blob)
+        size = len(blob)
+        try:
+            scheme = blob[0] if size <= _MAX_BYTES else 0
+            if scheme == _RND and size >= _MIN_RND:
+                keys = self._dec_rnd.get(ctx.scope)
+                aead = keys.get(blob[1:5]) if keys is not None else None
+                if aead is None:
+                    aead = self._rnd_key(ctx, blob[1:5])
+                return aead.decrypt(blob[5:17], blob[17:], blob[:5] + ctx.aad)
+            if scheme == _DET and size >= _MIN_DET:
+                return self._decrypt_det(blob, ctx)
+            if scheme == _SEAL and size >= _MIN_SEAL:
+                return self._open_sealed(blob, ctx)
+        except (InvalidTag, KeyNotFoundError, ValueError, IndexError, OverflowError):
+            pass
+        raise DecryptionError from None
+
+    def decrypt_many(self, blobs: Iterable[bytes], /, *, context: ContextLike) -> list[bytes]:
+        """:meth:`decrypt` for many envelopes that share one context, in one call.
+
+        Raises:
+            DecryptionError: any envelope fails (nothing is returned for the batch).
+        """
+        ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        # header -> (is_rnd, decrypt function, associated data) for the headers met so far in this batch
+        fast: dict[bytes, tuple[bool, Callable[..., bytes], Any]] = {}
+        out: list[bytes] = []
+        append = out.append
+        try:
+            for blob in blobs:
+                entry = fast.get(blob[:5]) if type(blob) is bytes and len(blob) >= _MIN_RND else None
+                if entry is None:
+                    append(self.decrypt(blob, context=ctx))
+                    head = bytes(blob[:5])
+                    if head[0] == _RND:
+                        fast[head] = (True, self._rnd_key(ctx, head[1:5]).decrypt, head + ctx.aad)
+                    elif head[0] == _DET:
+                        siv = self._det_key(ctx.tenant, self._domain_of(ctx), head[1:5])
+                        fast[head] = (False, siv.decrypt, [head + ctx.aad])
+                elif entry[0]:
+                    append(entry[1](blob[5:17], blob[17:], entry[2]))
+                else:
+                    append(entry[1](blob[5:], entry[2]))
+        except (InvalidTag, TypeError, IndexError):
+            raise DecryptionError from None
+        return out
+
+    # -- DET -----------------------------------------------------------------------------------------------------
+
+    def encrypt_deterministic(self, data: bytes, /, *, context: ContextLike) -> bytes:
+        """Encrypt ``data`` so that equal (normalised) values give equal ciphertexts: joinable, not hiding equality.
+
+        The context must name a declared join ``domain`` and must not contain ``record_id`` (equality would
+        stop working across records). The domain's normalisation is applied first, so the plaintext that
+        :meth:`decrypt` returns is the normalised one.
+
+        Raises:
+            ValueError: no ``domain`` in the context, an undeclared domain, a ``record_id`` in the context, or
+                text normalisation on bytes that are not UTF-8.
+            KeyNotFoundError: the tenant's keys were destroyed.
+        """
+        ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        domain = self._domain_of(ctx)
+        slot = self._enc_det.get((ctx.tenant, domain.name))
+        if slot is None:
+            slot = self._load_enc_det(ctx, domain)
+        head, siv = slot
+        plain = domain.normalization.apply(_as_bytes(data))
+        return head + siv.encrypt(plain, [head + ctx.aad])
+
+    def encrypt_deterministic_many(self, values: Iterable[bytes], /, *, context: ContextLike) -> list[bytes]:
+        """:meth:`encrypt_deterministic` for many values that share one context, in one call."""
+        ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        domain = self._domain_of(ctx)
+        slot = self._enc_det.get((ctx.tenant, domain.name))
+        if slot is None:
+            slot = self._load_enc_det(ctx, domain)
+        head, siv = slot
+        seal = siv.encrypt
+        aad = [head + ctx.aad]
+        if domain.normalization is Normalization.EXACT:
+            return [head + seal(data, aad) for data in values]
+        normalize = domain.normalization.apply
+        return [head + seal(normalize(data), aad) for data in values]
+
+    def encrypt_deterministic_all(self, data: bytes, /, *, context: ContextLike) -> list[bytes]:
+        """The deterministic ciphertexts of ``data`` under every key id that can still decrypt, primary first.
+
+        Use it to query a join domain while it migrates to a new key (``WHERE x IN (...)``): a new data key
+        changes every deterministic ciphertext, so during a migration a value can exist under either.
+        """
+        ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        domain = self._domain_of(ctx)
+        plain = domain.normalization.apply(_as_bytes(data))
+        out = []
+        for key_id in self._keyring.decryptable_key_ids(ctx.tenant):
+            head = envelope.header(_DET, key_id)
+            out.append(head + self._det_key(ctx.tenant, domain, head[1:5]).encrypt(plain, [head + ctx.aad]))
+        return out
+
+    # -- SEAL ----------------------------------------------------------------------------------------------------
+
+    def seal(self, data: bytes, /, *, context: ContextLike) -> bytes:
+        """Encrypt a self-contained message under a key derived for it alone, with a key commitment.
+
+        For messages that leave the trust boundary and may be read by several subscribers (Platform Event
+        payloads): each message has its own key derived from a random salt, and a 16-byte commitment to that key
+        is checked before decryption, so a message can never decrypt to two different plaintexts.
+        """
+        ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        key_id = self._keyring.primary_key_id(ctx.tenant)
+        head = envelope.header(_SEAL, key_id)
+        salt = os.urandom(_SALT)
+        message_key, commitment = self._message_key(ctx, key_id, salt)
+        sealed = AESGCM(message_key).encrypt(_ZERO_NONCE, _as_bytes(data), head + ctx.aad)
+        return head + salt + commitment + sealed
+
+    # -- rotation ------------------------------------------------------------------------------------------------
+
+    def key_id_of(self, blob: bytes, /) -> int:
+        """The data-key id an envelope names (read from its header, *not* authenticated).
+
+        Raises:
+            DecryptionError: ``blob`` is not an envelope.
+        """
+        if not isinstance(blob, bytes) or len(blob) < envelope.HEADER_BYTES or blob[0] not in envelope.MIN_BYTES:
+            raise DecryptionError from None
+        return int.from_bytes(blob[1:5], "big")
+
+    def reencrypt(self, blob: bytes, /, *, context: ContextLike) -> bytes:
+        """Return ``blob`` re-encrypted under the tenant's primary key, or ``blob`` itself if it already is.
+
+        The scheme is kept (RND stays RND, DET stays DET, SEAL stays SEAL).
+
+        Raises:
+            DecryptionError: ``blob`` does not decrypt under ``context``.
+        """
+        ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        primary = self._keyring.primary_key_id(ctx.tenant, create=False)
+        if self.key_id_of(blob) == primary:
+            self.decrypt(blob, context=ctx)  # authenticate even when nothing changes
+            return blob
+        plain = self.decrypt(blob, context=ctx)
+        scheme = blob[0]
+        if scheme == _RND:
+            return self.encrypt(plain, context=ctx)
+        if scheme == _DET:
+            return self.encrypt_deterministic(plain, context=ctx)
+        return self.seal(plain, context=ctx)
+
+    def reencrypt_stream(
+        self,
+        items: Iterable[tuple[bytes, ContextLike]],
+        /,
+        *,
+        progress: Callable[[ReencryptionProgress], None] | None = None,
+        every: int = 1000,
+    ) -> Iterator[bytes]:
+        """Re-encrypt envelopes under their tenants' primary keys, lazily, in constant memory.
+
+        Yields one envelope per item, in order (the same object when it was already current). ``progress`` is
+        called every ``every`` items and once at the end; the end is also audited as a ``reencrypt`` key
+        operation per tenant with its count.
+        """
+        seen = rewritten = current = 0
+        per_tenant: dict[str, int] = {}
+        for blob, context in items:
+            ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+            new = self.reencrypt(blob, context=ctx)
+            seen += 1
+            if new is blob:
+                current += 1
+            else:
+                rewritten += 1
+                per_tenant[ctx.tenant] = per_tenant.get(ctx.tenant, 0) + 1
+            yield new
+            if progress is not None and seen % every == 0:
+                progress(ReencryptionProgress(seen, rewritten, current))
+        if progress is not None:
+            progress(ReencryptionProgress(seen, rewritten, current))
+        for tenant, count in sorted(per_tenant.items()):
+            self._keyring.audit_reencryption(tenant, count=count)
+
+    # -- adapters ------------------------------------------------------------------------------------------------
+
+    def for_fields(self, *, join_domains: Mapping[str, str] | None = None) -> FieldCipher:
+        """A :class:`~sfshield.protocols.FieldEncryptor` for the filter's ``encrypt`` action (text form ``sf1:``).
+
+        Args:
+            join_domains: ``"Object.Field"`` → declared join domain name for fields that must stay joinable
+                (deterministic); every other field is encrypted with RND bound to its record.
+        """
+        from sfshield.crypto.fields import FieldCipher  # noqa: PLC0415 - fields imports this module
+
+        return FieldCipher(self, join_domains=join_domains or {})
+
+    # -- internals -----------------------------------------------------------------------------------------------
+
+    def _domain_of(self, ctx: EncryptionContext) -> JoinDomain:
+        if "record_id" in ctx:
+            raise ValueError("deterministic encryption must not bind a record id: equality would stop working")
+        name = ctx.get("domain")
+        if name is None:
+            raise ValueError("deterministic encryption needs a 'domain' in the context (a declared JoinDomain)")
+        domain = self._domains.get(name)
+        if domain is None:
+            raise ValueError(f"join domain {name!r} is not declared; pass domains=[JoinDomain({name!r}, ...)]")
+        return domain
+
+    def _load_enc_rnd(self, ctx: EncryptionContext) -> tuple[bytes, AESGCM]:
+        key_id = self._keyring.primary_key_id(ctx.tenant)
+        head = envelope.header(_RND, key_id)
+        slot = (head, self._rnd_key(ctx, head[1:5]))
+        with self._lock:
+            self._enc_rnd[ctx.scope] = slot
+        return slot
+
+    def _rnd_key(self, ctx: EncryptionContext, key_bytes: bytes) -> AESGCM:
+        keys = self._dec_rnd.get(ctx.scope)
+        cached = keys.get(key_bytes) if keys is not None else None
+        if cached is not None:
+            return cached
+        key_id = int.from_bytes(key_bytes, "big")
+        aead = AESGCM(self._keyring.subkey(ctx.tenant, key_id, f"rnd|{ctx.purpose}"))
+        with self._lock:
+            self._dec_rnd.setdefault(ctx.scope, {})[key_bytes] = aead
+        return aead
+
+    def _load_enc_det(self, ctx: EncryptionContext, domain: JoinDomain) -> tuple[bytes, AESSIV]:
+        key_id = self._keyring.primary_key_id(ctx.tenant)
+        head = envelope.header(_DET, key_id)
+        slot = (head, self._det_key(ctx.tenant, domain, head[1:5]))
+        with self._lock:
+            self._enc_det[ctx.tenant, domain.name] = slot
+        return slot
+
+    def _det_key(self, tenant: str, domain: JoinDomain, key_bytes: bytes) -> AESSIV:
+        cached = self._dec_det.get((tenant, domain.name, key_bytes))
+        if cached is not None:
+            return cached
+        key_id = int.from_bytes(key_bytes, "big")
+        label = f"det|{domain.name}|{domain.normalization.value}"
+        siv = AESSIV(self._keyring.subkey(tenant, key_id, label, length=64))
+        with self._lock:
+            self._dec_det[tenant, domain.name, key_bytes] = siv
+        return siv
+
+    def _decrypt_det(self, blob: bytes, ctx: EncryptionContext) -> bytes:
+        domain = self._domains.get(ctx.get("domain", ""))
+        if domain is None or "record_id" in ctx:
+            raise ValueError("not a deterministic context")
+        siv = self._det_key(ctx.tenant, domain, blob[1:5])
+        return siv.decrypt(blob[5:], [blob[:5] + ctx.aad])
+
+    def _message_key(self, ctx: EncryptionContext, key_id: int, salt: bytes) -> tuple[bytes, bytes]:
+        base = self._keyring.subkey(ctx.tenant, key_id, f"seal|{ctx.purpose}")
+        derived = HKDF(algorithm=hashes.SHA256(), length=32 + _COMMIT, salt=salt, info=_SEAL_INFO).derive(base)
+        return derived[:32], derived[32:]
+
+    def _open_sealed(self, blob: bytes, ctx: EncryptionContext) -> bytes:
+        key_id = int.from_bytes(blob[1:5], "big")
+        salt = blob[5 : 5 + _SALT]
+        commitment = blob[5 + _SALT : 5 + _SALT + _COMMIT]
+        message_key, expected = self._message_key(ctx, key_id, salt)
+        if not hmac.compare_digest(commitment, expected):
+            raise ValueError("commitment")
+        return AESGCM(message_key).decrypt(_ZERO_NONCE, blob[5 + _SALT + _COMMIT :], blob[:5] + ctx.aad)
+
+    def _clear_caches(self) -> None:
+        with self._lock:
+            self._enc_rnd.clear()
+            self._dec_rnd.clear()
+            self._enc_det.clear()
+            self._dec_det.clear()
+
+
+def _envelope_bytes(blob: object) -> bytes:
+    if isinstance(blob, bytearray | memoryview):
+        return bytes(blob)
+    raise DecryptionError from None
+
+
+def _as_bytes(data: object) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(f"data must be bytes, not {type(data).__name__}; encode text first (for example .encode())")

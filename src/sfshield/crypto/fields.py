@@ -1,0 +1,91 @@
+"""FieldCipher: the envelope cipher behind the filter's ``encrypt`` action.
+
+A field value is encrypted to the text form ``sf1:<base64url envelope>`` (see :mod:`sfshield.crypto.envelope`),
+bound to tenant, purpose, object, field and record id (RND). Fields mapped to a join domain are encrypted
+deterministically instead, bound to tenant, purpose and domain, so equal values stay joinable across objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, NoReturn
+
+from sfshield.crypto import envelope
+from sfshield.crypto.context import EncryptionContext
+from sfshield.exceptions import DecryptionError
+
+if TYPE_CHECKING:
+    from sfshield.crypto.cipher import EnvelopeCipher
+    from sfshield.protocols import FieldContext
+
+__all__ = ["FieldCipher"]
+
+
+class FieldCipher:
+    """Encrypts record field values to ``sf1:`` text; a :class:`~sfshield.protocols.FieldEncryptor`.
+
+    Build it with :meth:`EnvelopeCipher.for_fields`. ``Shield(encryptor=cipher)`` accepts an
+    :class:`~sfshield.crypto.EnvelopeCipher` directly and builds one with no join domains.
+
+    Raises:
+        ValueError: a join-domain mapping names a domain the cipher does not declare.
+    """
+
+    def __init__(self, cipher: EnvelopeCipher, *, join_domains: Mapping[str, str]) -> None:
+        for path, domain in join_domains.items():
+            if domain not in cipher.domains:
+                raise ValueError(f"{path} is mapped to join domain {domain!r}, which the cipher does not declare")
+        self._cipher = cipher
+        self._join = dict(join_domains)
+        self._contexts: dict[tuple[str, str, str, str], EncryptionContext] = {}
+
+    def __repr__(self) -> str:
+        return f"FieldCipher(join_domains={self._join!r})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a FieldCipher holds unwrapped data keys and cannot be pickled")
+
+    def context_for(self, context: FieldContext, /) -> EncryptionContext:
+        """The encryption context a field value is bound to (deterministic fields: without object, field, record)."""
+        key = (context.tenant, context.purpose, context.sobject, context.field)
+        base = self._contexts.get(key)
+        if base is None:
+            domain = self._join.get(f"{context.sobject}.{context.field}")
+            if domain is not None:
+                base = EncryptionContext(tenant=context.tenant, purpose=context.purpose, domain=domain)
+            else:
+                base = EncryptionContext(
+                    tenant=context.tenant, purpose=context.purpose, sobject=context.sobject, field=context.field
+                )
+            self._contexts[key] = base
+        if context.record_id and "domain" not in base:
+            return base.with_record(context.record_id)
+        return base
+
+    def encrypt(self, plaintext: bytes, /, *, context: FieldContext) -> str:
+        """The ``sf1:`` text of ``plaintext``, bound to the field's context."""
+        ctx = self.context_for(context)
+        if "domain" in ctx:
+            return envelope.to_text(self._cipher.encrypt_deterministic(plaintext, context=ctx))
+        return envelope.to_text(self._cipher.encrypt(plaintext, context=ctx))
+
+    def decrypt(self, text: str, /, *, context: FieldContext) -> bytes:
+        """The plaintext of an ``sf1:`` text.
+
+        Raises:
+            DecryptionError: ``text`` is not a ciphertext for this context.
+        """
+        blob = envelope.from_text(text)
+        if blob is None:
+            raise DecryptionError
+        return self._cipher.decrypt(blob, context=self.context_for(context))
+
+    def is_encrypted(self, text: str, /, *, context: FieldContext) -> bool:
+        """Whether ``text`` is a genuine ciphertext for this context (authenticated, not just a prefix)."""
+        if not text.startswith(envelope.TEXT_PREFIX):
+            return False
+        try:
+            self.decrypt(text, context=context)
+        except DecryptionError:
+            return False
+        return True

@@ -1,0 +1,251 @@
+"""EnvelopeCipher: round trips, context binding, tampering, truncation, deterministic joins, sealed messages."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sfshield.crypto import EncryptionContext, EnvelopeCipher, JoinDomain, Normalization, envelope
+from sfshield.exceptions import ConfigurationError, DecryptionError
+from sfshield.testing import InMemoryKeyProvider
+
+CTX = EncryptionContext(
+    tenant="acme", purpose="training", sobject="Contact", field="Email", record_id="0035g00000ABCDEAA2"
+)
+DET_CTX = EncryptionContext(tenant="acme", purpose="training", domain="email")
+SEAL_CTX = EncryptionContext(tenant="acme", purpose="event", event="Order_Sync__e", message_id="m-1")
+PLAIN = b"ana.lopez@example.com, +34 600 123 456, card 4111 1111 1111 1111 ....."[:60]
+
+
+@pytest.fixture(scope="module")
+def cipher() -> EnvelopeCipher:
+    return EnvelopeCipher(
+        InMemoryKeyProvider(),
+        domains=[JoinDomain("email", Normalization.CASEFOLD), JoinDomain("phone", Normalization.DIGITS)],
+    )
+
+
+def _envelopes(cipher: EnvelopeCipher) -> list[tuple[bytes, EncryptionContext]]:
+    return [
+        (cipher.encrypt(PLAIN, context=CTX), CTX),
+        (cipher.encrypt_deterministic(PLAIN, context=DET_CTX), DET_CTX),
+        (cipher.seal(PLAIN, context=SEAL_CTX), SEAL_CTX),
+    ]
+
+
+def test_round_trip_and_overheads(cipher: EnvelopeCipher) -> None:
+    rnd = cipher.encrypt(PLAIN, context=CTX)
+    det = cipher.encrypt_deterministic(PLAIN, context=DET_CTX)
+    sealed = cipher.seal(PLAIN, context=SEAL_CTX)
+    assert len(rnd) - len(PLAIN) == 33
+    assert len(det) - len(Normalization.CASEFOLD.apply(PLAIN)) == 21
+    assert len(sealed) - len(PLAIN) == 53
+    assert cipher.decrypt(rnd, context=CTX) == PLAIN
+    assert cipher.decrypt(det, context=DET_CTX) == PLAIN.decode().casefold().strip().encode()
+    assert cipher.decrypt(sealed, context=SEAL_CTX) == PLAIN
+    assert (rnd[0], det[0], sealed[0]) == (envelope.RND, envelope.DET, envelope.SEAL)
+
+
+def test_random_mode_never_repeats(cipher: EnvelopeCipher) -> None:
+    assert len({cipher.encrypt(b"same", context=CTX) for _ in range(200)}) == 200
+
+
+@pytest.mark.parametrize("kind", ["rnd", "det", "seal"])
+def test_every_flipped_byte_is_refused(cipher: EnvelopeCipher, kind: str) -> None:
+    blob, ctx = dict(zip(["rnd", "det", "seal"], _envelopes(cipher), strict=True))[kind]
+    for index in range(len(blob)):
+        for bit in (0x01, 0x80):
+            damaged = bytearray(blob)
+            damaged[index] ^= bit
+            with pytest.raises(DecryptionError) as caught:
+                cipher.decrypt(bytes(damaged), context=ctx)
+            assert str(caught.value) == DecryptionError.MESSAGE
+            assert caught.value.__cause__ is None
+            assert caught.value.__suppress_context__
+
+
+@pytest.mark.parametrize("kind", ["rnd", "det", "seal"])
+def test_every_truncation_and_extension_is_refused(cipher: EnvelopeCipher, kind: str) -> None:
+    blob, ctx = dict(zip(["rnd", "det", "seal"], _envelopes(cipher), strict=True))[kind]
+    for length in range(len(blob)):
+        with pytest.raises(DecryptionError):
+            cipher.decrypt(blob[:length], context=ctx)
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(blob + b"\x00", context=ctx)
+
+
+@pytest.mark.parametrize(
+    "moved",
+    [
+        {"tenant": "globex"},
+        {"record_id": "0035g00000ZZZZZAA2"},
+        {"record_id": None},
+        {"field": "Phone"},
+        {"sobject": "Lead"},
+        {"purpose": "inference"},
+        {"extra": "x"},
+    ],
+    ids=lambda change: ",".join(change),
+)
+def test_a_value_moved_to_another_context_does_not_decrypt(cipher: EnvelopeCipher, moved: dict[str, str]) -> None:
+    blob = cipher.encrypt(PLAIN, context=CTX)
+    cipher.encrypt(b"make sure the other tenant has keys", context=CTX.replace(tenant="globex"))
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(blob, context=CTX.replace(**moved))
+
+
+def test_deterministic_joins_within_a_domain_only(cipher: EnvelopeCipher) -> None:
+    first = cipher.encrypt_deterministic(b" Ana@Example.COM", context=DET_CTX)
+    assert first == cipher.encrypt_deterministic(b"ana@example.com", context=DET_CTX)
+    other_tenant = DET_CTX.replace(tenant="globex")
+    assert first != cipher.encrypt_deterministic(b"ana@example.com", context=other_tenant)
+    assert first != cipher.encrypt_deterministic(b"ana@example.com", context=DET_CTX.replace(purpose="rag"))
+    phone = DET_CTX.replace(domain="phone")
+    assert cipher.encrypt_deterministic(b"+1 (415) 555-0100", context=phone) == cipher.encrypt_deterministic(
+        b"+14155550100", context=phone
+    )
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(first, context=phone)
+
+
+def test_deterministic_refuses_record_ids_and_undeclared_domains(cipher: EnvelopeCipher) -> None:
+    with pytest.raises(ValueError, match="record id"):
+        cipher.encrypt_deterministic(b"x", context=DET_CTX.with_record("0035g00000ABCDEAA2"))
+    with pytest.raises(ValueError, match="not declared"):
+        cipher.encrypt_deterministic(b"x", context=DET_CTX.replace(domain="iban"))
+    with pytest.raises(ValueError, match="needs a 'domain'"):
+        cipher.encrypt_deterministic(b"x", context=CTX.replace(record_id=None))
+
+
+def test_batch_calls_match_single_calls(cipher: EnvelopeCipher) -> None:
+    values = [bytes([i]) * i for i in range(50)]
+    blobs = cipher.encrypt_many(values, context=CTX)
+    assert [cipher.decrypt(b, context=CTX) for b in blobs] == values
+    assert cipher.decrypt_many(blobs, context=CTX) == values
+    det = cipher.encrypt_deterministic_many([b"A@x.io", b"b@x.io"], context=DET_CTX)
+    assert det == [cipher.encrypt_deterministic(v, context=DET_CTX) for v in (b"a@x.io", b"B@X.IO")]
+    assert cipher.decrypt_many(det, context=DET_CTX) == [b"a@x.io", b"b@x.io"]
+    damaged = [*blobs[:3], blobs[3][:-1] + bytes([blobs[3][-1] ^ 1])]
+    with pytest.raises(DecryptionError):
+        cipher.decrypt_many(damaged, context=CTX)
+
+
+def test_plain_mapping_contexts_equal_typed_contexts(cipher: EnvelopeCipher) -> None:
+    as_dict = {"tenant": "acme", "purpose": "training", "object": "Contact", "field": "Email"}
+    blob = cipher.encrypt(b"v", context=as_dict)
+    assert cipher.decrypt(blob, context=EncryptionContext(as_dict)) == b"v"
+    assert EncryptionContext(as_dict) == EncryptionContext(dict(reversed(as_dict.items())))
+
+
+@pytest.mark.parametrize(
+    ("pairs", "error"),
+    [
+        ({"purpose": "training"}, "needs 'tenant'"),
+        ({"tenant": "acme"}, "needs 'purpose'"),
+        ({"tenant": "acme", "purpose": "p", "Bad-Key": "v"}, "lower-case identifier"),
+        ({"tenant": "acme", "purpose": ""}, "1 to 1024"),
+        ({"tenant": "acme", "purpose": "p", "field": "x" * 1025}, "1 to 1024"),
+    ],
+)
+def test_invalid_contexts_are_refused_with_a_reason(pairs: dict[str, str], error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        EncryptionContext(pairs)
+
+
+def test_with_record_encodes_exactly_like_a_fresh_context() -> None:
+    base = EncryptionContext(tenant="t", purpose="p", sobject="Contact", field="Email")
+    assert base.with_record("001").aad == EncryptionContext({**base, "record_id": "001"}).aad
+    assert base.with_record("001") != base.with_record("002")
+
+
+def test_non_bytes_input_is_refused(cipher: EnvelopeCipher) -> None:
+    with pytest.raises(TypeError):
+        cipher.encrypt("text", context=CTX)  # type: ignore[arg-type]
+    with pytest.raises(DecryptionError):
+        cipher.decrypt("sf1:abc", context=CTX)  # type: ignore[arg-type]
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(b"\x11" + b"\xff" * 4 + bytes(64 * 1024 * 1024), context=CTX)
+
+
+def test_unknown_tenant_key_id_and_version_are_opaque(cipher: EnvelopeCipher) -> None:
+    blob = cipher.encrypt(PLAIN, context=CTX)
+    unknown_key = blob[:1] + (999).to_bytes(4, "big") + blob[5:]
+    future_version = bytes([0x21]) + blob[1:]
+    for bad, ctx in [(blob, CTX.replace(tenant="never-seen")), (unknown_key, CTX), (future_version, CTX)]:
+        with pytest.raises(DecryptionError):
+            cipher.decrypt(bad, context=ctx)
+
+
+def test_secret_holders_refuse_pickling_and_hide_keys(cipher: EnvelopeCipher) -> None:
+    for holder in (cipher, cipher.keyring, cipher.keyring.provider, cipher.for_fields()):
+        with pytest.raises(TypeError, match="cannot be pickled"):
+            pickle.dumps(holder)
+    root = cipher.keyring.root_key("acme", 1)
+    for holder in (cipher, cipher.keyring, cipher.keyring.provider, *cipher.keyring.records("acme")):
+        shown = repr(holder)
+        assert root.hex() not in shown
+        assert repr(root) not in shown
+        assert "b'" not in shown  # no raw bytes (wrapped keys, commitments) in any repr
+
+
+def test_a_real_provider_without_a_store_is_refused() -> None:
+    class DurableProvider(InMemoryKeyProvider):
+        ephemeral = False
+
+    with pytest.raises(ConfigurationError, match="store=SQLiteKeyStore"):
+        EnvelopeCipher(DurableProvider())
+
+
+def test_text_form_round_trips_and_rejects_non_envelopes() -> None:
+    blob = bytes(range(40))
+    text = envelope.to_text(blob)
+    assert text.startswith("sf1:") and "=" not in text
+    assert envelope.from_text(text) == blob
+    assert envelope.from_text("plain text") is None
+    assert envelope.from_text("sf1:" + "A" * 5) is None  # base64 of an impossible length
+
+
+_context_values = st.text(min_size=1, max_size=40)
+_extra_keys = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True).filter(lambda k: k not in {"tenant", "purpose"})
+
+
+@given(
+    data=st.binary(max_size=2048),
+    tenant=st.sampled_from(["acme", "globex", "initech"]),
+    purpose=_context_values,
+    extra=st.dictionaries(_extra_keys, _context_values, max_size=5),
+)
+def test_decrypt_inverts_encrypt_for_any_bytes_and_context(
+    cipher: EnvelopeCipher, data: bytes, tenant: str, purpose: str, extra: dict[str, str]
+) -> None:
+    ctx = {**extra, "tenant": tenant, "purpose": purpose}
+    ctx.pop("object", None)
+    assert cipher.decrypt(cipher.encrypt(data, context=ctx), context=ctx) == data
+    assert cipher.decrypt(cipher.seal(data, context=ctx), context=ctx) == data
+
+
+@given(data=st.binary(max_size=512), domain=st.sampled_from(["email", "phone"]))
+def test_deterministic_decrypt_returns_the_normalised_plaintext(
+    cipher: EnvelopeCipher, data: bytes, domain: str
+) -> None:
+    ctx = DET_CTX.replace(domain=domain)
+    normalization = cipher.domains[domain].normalization
+    try:
+        expected = normalization.apply(data)
+    except UnicodeDecodeError:
+        with pytest.raises(UnicodeDecodeError):
+            cipher.encrypt_deterministic(data, context=ctx)
+        return
+    blob = cipher.encrypt_deterministic(data, context=ctx)
+    assert cipher.decrypt(blob, context=ctx) == expected
+    assert normalization.apply(expected) == expected  # normalising twice changes nothing
+
+
+@given(garbage=st.binary(max_size=200))
+def test_arbitrary_bytes_never_decrypt_and_never_raise_anything_else(cipher: EnvelopeCipher, garbage: bytes) -> None:
+    for ctx in (CTX, DET_CTX, SEAL_CTX):
+        with pytest.raises(DecryptionError):
+            cipher.decrypt(garbage, context=ctx)
