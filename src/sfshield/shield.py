@@ -22,6 +22,7 @@ from sfshield.audit import (
     RecordsFiltered,
 )
 from sfshield.classification import Classification
+from sfshield.crypto import EnvelopeCipher
 from sfshield.exceptions import AuditError, FilterError, ShieldError
 from sfshield.filtering import FieldFilter, FilterResult
 from sfshield.protocols import AuditSink, FieldEncryptor
@@ -47,7 +48,10 @@ class Shield:
             nothing is filtered without a record of it.
         org_id: the Salesforce org id, if known, for the audit trail.
         pseudonym_key: the tenant's key for ``pseudonymize`` rules.
-        encryptor: the field encryptor for ``encrypt`` rules.
+        encryptor: the field encryptor for ``encrypt`` rules: an :class:`~sfshield.crypto.EnvelopeCipher` (fields
+            are encrypted with its random mode, bound to tenant, object, field, purpose and record id), the result
+            of its :meth:`~sfshield.crypto.EnvelopeCipher.for_fields` (to make some fields joinable), or any
+            :class:`~sfshield.protocols.FieldEncryptor`.
         default_purpose: the purpose used by a bare ``@shield.ingest``.
 
     Raises:
@@ -63,7 +67,7 @@ class Shield:
         audit: AuditTarget,
         org_id: str | None = None,
         pseudonym_key: PseudonymKey | None = None,
-        encryptor: FieldEncryptor | None = None,
+        encryptor: FieldEncryptor | EnvelopeCipher | None = None,
         default_purpose: str | None = None,
     ) -> None:
         if not tenant:
@@ -74,6 +78,8 @@ class Shield:
         self.audit = audit if isinstance(audit, AuditPipeline) else AuditPipeline(sinks=_as_sinks(audit))
         self.default_purpose = policy.check_purpose(default_purpose) if default_purpose else None
         pseudonymizer = Pseudonymizer(pseudonym_key) if pseudonym_key is not None else None
+        if isinstance(encryptor, EnvelopeCipher):
+            encryptor = encryptor.for_fields()
         self._filter = FieldFilter(policy, tenant=tenant, pseudonymizer=pseudonymizer, encryptor=encryptor)
         self.audit.emit(
             PolicyLoaded(

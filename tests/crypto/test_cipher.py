@@ -88,7 +88,7 @@ def test_every_truncation_and_extension_is_refused(cipher: EnvelopeCipher, kind:
         {"purpose": "inference"},
         {"extra": "x"},
     ],
-    ids=lambda change: ",".join(change),
+    ids=",".join,
 )
 def test_a_value_moved_to_another_context_does_not_decrypt(cipher: EnvelopeCipher, moved: dict[str, str]) -> None:
     blob = cipher.encrypt(PLAIN, context=CTX)
