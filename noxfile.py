@@ -17,7 +17,7 @@ def tests(session: nox.Session) -> None:
     The bench extra (the peers) is installed too, so the benchmark smoke tests check the peers in CI
     instead of skipping.
     """
-    session.install("-e", ".[test,bench]")
+    session.install("-e", ".[test,bench,hsm]")
     # pytest exits 5 when it collects no test (for example a narrowed run with -k). CI treats that as "ran no
     # test" rather than a crash, so exit 5 is accepted here and reported by pytest's own summary line.
     session.run("pytest", "-m", "not slow", *session.posargs, success_codes=[0, 5])
@@ -26,7 +26,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def slow(session: nox.Session) -> None:
     """Run the whole suite with long hypothesis runs (2,000 examples each) and the `slow` tests; not in the gate."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,hsm]")
     session.run("pytest", "--hypothesis-profile", "slow", *session.posargs)
 
 
@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """Type-check the library with mypy --strict."""
-    session.install("-e", ".[yaml]", "mypy>=1.11", "types-pyyaml", "types-requests", "pytest")
+    session.install("-e", ".[yaml,hsm]", "mypy>=1.11", "types-pyyaml", "types-requests", "pytest")
     session.run("mypy", "--strict", "src/sfshield")
 
 

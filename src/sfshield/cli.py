@@ -32,6 +32,7 @@ from sfshield.exceptions import (
     ShieldError,
     SoqlSyntaxError,
 )
+from sfshield.keys._cli import register as _add_keys
 from sfshield.shield import Shield
 from sfshield.soql import SoqlGuard
 from sfshield.transforms import PseudonymKey
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_protect(commands)
     _add_audit(commands)
     _add_soql(commands)
+    _add_keys(commands)
     demo = commands.add_parser("demo", help="run the whole path on bundled sample records")
     demo.add_argument("--out", type=Path, help="keep the demo's audit trail in this folder")
     demo.set_defaults(run=_run_demo)
