@@ -6,6 +6,8 @@
 - :class:`Keyring` — versioned data keys per tenant: creation, rotation (add → distribute → promote), KEK
   re-wrap, crypto-shredding; every operation audited.
 - :class:`SQLiteKeyStore` / :class:`MemoryKeyStore` — where wrapped data keys are kept.
+- :class:`TokenStore` — OAuth tokens, client secrets and JWT signing keys, encrypted and bound to org, user,
+  client and token type.
 - Key providers (where KEKs live) are in :mod:`sfshield.keys`; the wire format in :mod:`sfshield.crypto.envelope`.
 """
 
@@ -16,6 +18,7 @@ from sfshield.crypto.context import EncryptionContext
 from sfshield.crypto.fields import FieldCipher
 from sfshield.crypto.keyring import Keyring, RewrapReport
 from sfshield.crypto.keystore import KeyRecord, KeyState, KeyStore, MemoryKeyStore, SQLiteKeyStore
+from sfshield.crypto.tokens import StoredToken, TokenKind, TokenRef, TokenStore
 
 __all__ = [
     "EncryptionContext",
@@ -31,4 +34,8 @@ __all__ = [
     "ReencryptionProgress",
     "RewrapReport",
     "SQLiteKeyStore",
+    "StoredToken",
+    "TokenKind",
+    "TokenRef",
+    "TokenStore",
 ]

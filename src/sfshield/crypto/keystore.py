@@ -16,7 +16,6 @@ Anything with the :class:`KeyStore` methods can be passed instead (a database ta
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -139,6 +138,9 @@ class SQLiteKeyStore:
     ephemeral = False
 
     def __init__(self, path: str | os.PathLike[str], /) -> None:
+        import sqlite3  # noqa: PLC0415 - only stores that use SQLite pay for importing it
+
+        self._sqlite = sqlite3
         self._path = Path(path)
         self._lock = threading.Lock()
         try:
@@ -194,7 +196,7 @@ class SQLiteKeyStore:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany("INSERT OR REPLACE INTO sfshield_data_keys VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
                 self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except self._sqlite.Error as exc:
                 self._db.execute("ROLLBACK") if self._db.in_transaction else None
                 raise CryptoError(
                     f"cannot write key store {self._path} ({type(exc).__name__}); nothing was changed"
