@@ -43,13 +43,22 @@ class TestFrontDoor:
         assert all(hasattr(sfshield, name) for name in PUBLIC)
 
     def test_import_has_no_side_effects(self) -> None:
-        """Importing sfshield configures no logging and imports no optional extra."""
+        """Importing sfshield configures no logging, imports no optional extra, and loads its parts on first use."""
         code = (
             "import logging, sys; import sfshield; "
             "assert not logging.getLogger().handlers; "
+            "assert not logging.getLogger('sfshield').handlers; "
             "assert 'yaml' not in sys.modules; "
-            "assert [type(h).__name__ for h in logging.getLogger('sfshield').handlers] == ['NullHandler']"
+            "assert 'pydantic' not in sys.modules; "
+            "assert sfshield.Shield.__name__ == 'Shield'; "
+            "assert 'pydantic' in sys.modules; "
+            "assert set(sfshield.__all__) <= set(dir(sfshield))"
         )
+        subprocess.run([sys.executable, "-c", code], check=True)
+
+    def test_crypto_and_dlp_import_without_the_policy_engine(self) -> None:
+        """The cipher and the scanner can be used alone without importing pydantic (fast start-up)."""
+        code = "import sys; import sfshield.crypto, sfshield.dlp; assert 'pydantic' not in sys.modules"
         subprocess.run([sys.executable, "-c", code], check=True)
 
     def test_the_package_is_typed(self) -> None:

@@ -22,8 +22,10 @@ The tree::
     │   ├── DecryptionError           a ciphertext did not decrypt (one fixed message, whatever the cause)
     │   ├── KeyProviderError          the key provider (key file, HSM) failed or refused an operation
     │   ├── KeyNotFoundError          no usable data key: unknown tenant or key id, or the tenant was shredded
-    │   └── ReplayError               a sealed message (Platform Event) was opened a second time
+    │   ├── ReplayError               a sealed message (Platform Event) was opened a second time
+    │   └── MessageAgeError           an authentic sealed message was too old or dated in the future
     ├── TokenStoreError               an OAuth token or client secret could not be stored or read
+    ├── ScanError                     the DLP scanner could not scan a text; nothing was passed as clean
     └── AuditError                    the audit trail could not be kept
         ├── AuditSinkError            a sink failed: the guarded operation was stopped (fail closed)
         ├── AuditProcessorError       a processor dropped or broke an event: the operation was stopped
@@ -34,6 +36,11 @@ keeps catching everything sfshield raises on purpose.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = [
     "AuditError",
@@ -49,9 +56,11 @@ __all__ = [
     "InputFileError",
     "KeyNotFoundError",
     "KeyProviderError",
+    "MessageAgeError",
     "PolicyLoadError",
     "QueryRejectedError",
     "ReplayError",
+    "ScanError",
     "ShieldError",
     "SoqlSyntaxError",
     "TokenStoreError",
@@ -231,8 +240,33 @@ class ReplayError(CryptoError):
         return (type(self), (self.message_id,))
 
 
+class MessageAgeError(CryptoError):
+    """An authentic sealed message was refused for its age: older than the replay window, or dated in the future.
+
+    A message older than the window may already have been opened and forgotten by the replay cache, so it cannot
+    be accepted; one dated ahead of the subscriber's clock by more than the allowed skew points at a wrong clock.
+
+    Attributes:
+        message_id: the id of the message (a random id, not a secret).
+        issued_at: when the publisher says it sealed the message.
+    """
+
+    def __init__(self, message_id: str, issued_at: datetime, problem: str) -> None:
+        self.message_id = message_id
+        self.issued_at = issued_at
+        self.problem = problem
+        super().__init__(f"message {message_id} issued at {issued_at:%Y-%m-%dT%H:%M:%SZ} was refused: {problem}")
+
+    def __reduce__(self) -> tuple[type[MessageAgeError], tuple[str, datetime, str]]:
+        return (type(self), (self.message_id, self.issued_at, self.problem))
+
+
 class TokenStoreError(ShieldError):
     """An OAuth token or client secret could not be stored or read (missing, unreadable store, wrong binding)."""
+
+
+class ScanError(ShieldError):
+    """The DLP scanner could not scan a text (too long, a detector failed); nothing was passed as clean."""
 
 
 class AuditError(ShieldError):

@@ -21,8 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sfshield.crypto import EnvelopeCipher
-from sfshield.crypto.tokens import StoredToken, TokenKind, TokenRef, TokenStore
+from sfshield.crypto import EnvelopeCipher, StoredToken, TokenKind, TokenRef, TokenStore
 from sfshield.exceptions import TokenStoreError
 from sfshield.secret import Secret
 from sfshield.testing import InMemoryKeyProvider

@@ -8,21 +8,62 @@
 - :class:`SQLiteKeyStore` / :class:`MemoryKeyStore` — where wrapped data keys are kept.
 - :class:`TokenStore` — OAuth tokens, client secrets and JWT signing keys, encrypted and bound to org, user,
   client and token type.
+- :class:`EventSealer` / :class:`EventOpener` — Platform Event payloads sealed into Long Text Area fields, opened
+  once (replay cache) within their window.
 - Key providers (where KEKs live) are in :mod:`sfshield.keys`; the wire format in :mod:`sfshield.crypto.envelope`.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from sfshield.crypto.cipher import EnvelopeCipher, JoinDomain, Normalization, ReencryptionProgress
 from sfshield.crypto.context import EncryptionContext
 from sfshield.crypto.fields import FieldCipher
 from sfshield.crypto.keyring import Keyring, RewrapReport
 from sfshield.crypto.keystore import KeyRecord, KeyState, KeyStore, MemoryKeyStore, SQLiteKeyStore
-from sfshield.crypto.tokens import StoredToken, TokenKind, TokenRef, TokenStore
+
+if TYPE_CHECKING:
+    from sfshield.crypto.events import (
+        EventOpener,
+        EventSealer,
+        MemoryReplayCache,
+        OpenedEvent,
+        ReplayCache,
+        SQLiteReplayCache,
+    )
+    from sfshield.crypto.tokens import StoredToken, TokenKind, TokenRef, TokenStore
+
+# The token store and the event helpers are imported on first use: they need SQLite and JSON, field
+# encryption does not.
+_LAZY = {
+    **dict.fromkeys(
+        ("EventOpener", "EventSealer", "MemoryReplayCache", "OpenedEvent", "ReplayCache", "SQLiteReplayCache"),
+        "sfshield.crypto.events",
+    ),
+    **dict.fromkeys(("StoredToken", "TokenKind", "TokenRef", "TokenStore"), "sfshield.crypto.tokens"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sfshield.crypto' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "EncryptionContext",
     "EnvelopeCipher",
+    "EventOpener",
+    "EventSealer",
     "FieldCipher",
     "JoinDomain",
     "KeyRecord",
@@ -30,10 +71,14 @@ __all__ = [
     "KeyStore",
     "Keyring",
     "MemoryKeyStore",
+    "MemoryReplayCache",
     "Normalization",
+    "OpenedEvent",
     "ReencryptionProgress",
+    "ReplayCache",
     "RewrapReport",
     "SQLiteKeyStore",
+    "SQLiteReplayCache",
     "StoredToken",
     "TokenKind",
     "TokenRef",

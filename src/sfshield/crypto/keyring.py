@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Final, NoReturn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from sfshield.audit.events import KeyOperation, KeyOperationKind
 from sfshield.crypto.keystore import KeyRecord, KeyState, KeyStore, MemoryKeyStore, utc_now
 from sfshield.exceptions import ConfigurationError, CryptoError, KeyNotFoundError, KeyProviderError
 
@@ -184,7 +183,7 @@ class Keyring:
             record = self._record(tenant, key_id)
             root = self._unwrap(record)
             self._roots[tenant, key_id] = root
-        self._emit(KeyOperationKind.UNWRAP, tenant, key_ids=(key_id,), kek_id=record.kek_id, count=1)
+        self._emit("unwrap", tenant, key_ids=(key_id,), kek_id=record.kek_id, count=1)
         return root
 
     def subkey(self, tenant: str, key_id: int, label: str, /, *, length: int = 32) -> bytes:
@@ -216,7 +215,7 @@ class Keyring:
             record = self._new_record(tenant, key_id, KeyState.PENDING if records else KeyState.PRIMARY)
             self._store.save([record])
             self._changed()
-        self._emit(KeyOperationKind.CREATE, tenant, key_ids=(key_id,), kek_id=record.kek_id, count=1)
+        self._emit("create", tenant, key_ids=(key_id,), kek_id=record.kek_id, count=1)
         return key_id
 
     def promote(self, tenant: str, key_id: int, /) -> None:
@@ -231,7 +230,7 @@ class Keyring:
             changed.append(_with_state(target, KeyState.PRIMARY))
             self._store.save(changed)
             self._changed()
-        self._emit(KeyOperationKind.PROMOTE, tenant, key_ids=(key_id,), kek_id=target.kek_id, count=1)
+        self._emit("promote", tenant, key_ids=(key_id,), kek_id=target.kek_id, count=1)
 
     def rotate(self, tenant: str, /) -> int:
         """Add a new data key and promote it at once (single-process deployments); returns its id."""
@@ -267,7 +266,7 @@ class Keyring:
             if changed:
                 rewrapped += len(changed)
                 self._emit(
-                    KeyOperationKind.REWRAP,
+                    "rewrap",
                     tenant,
                     key_ids=tuple(r.key_id for r in changed),
                     kek_id=target,
@@ -293,7 +292,7 @@ class Keyring:
                 )
             self._store.save([record.destroyed()])
             self._forget(tenant)
-        self._emit(KeyOperationKind.DESTROY, tenant, key_ids=(key_id,), count=1)
+        self._emit("destroy", tenant, key_ids=(key_id,), count=1)
 
     def destroy_tenant(self, tenant: str, /) -> int:
         """Crypto-shred ``tenant``: erase all its data keys; returns how many were erased.
@@ -307,14 +306,12 @@ class Keyring:
             if records:
                 self._store.save([r.destroyed() for r in records])
             self._forget(tenant)
-        self._emit(KeyOperationKind.DESTROY, tenant, key_ids=tuple(r.key_id for r in records), count=len(records))
+        self._emit("destroy", tenant, key_ids=tuple(r.key_id for r in records), count=len(records))
         return len(records)
 
     def audit_reencryption(self, tenant: str, /, *, count: int) -> None:
         """Record that ``count`` values of ``tenant`` were re-encrypted under its primary key."""
-        self._emit(
-            KeyOperationKind.REENCRYPT, tenant, key_ids=(self.primary_key_id(tenant, create=False),), count=count
-        )
+        self._emit("reencrypt", tenant, key_ids=(self.primary_key_id(tenant, create=False),), count=count)
 
     def refresh(self) -> None:
         """Drop every cached key and primary id, so the next use reads the store again.
@@ -332,7 +329,7 @@ class Keyring:
         record = self._new_record(tenant, 1, KeyState.PRIMARY)
         self._store.save([record])
         self._primary[tenant] = 1
-        self._emit(KeyOperationKind.CREATE, tenant, key_ids=(1,), kek_id=record.kek_id, count=1)
+        self._emit("create", tenant, key_ids=(1,), kek_id=record.kek_id, count=1)
         return 1
 
     def _new_record(self, tenant: str, key_id: int, state: KeyState) -> KeyRecord:
@@ -392,9 +389,12 @@ class Keyring:
         for callback in self._listeners:
             callback()
 
-    def _emit(self, operation: KeyOperationKind, tenant: str, **fields: object) -> None:
+    def _emit(self, operation: str, tenant: str, **fields: object) -> None:
         if self._audit is None:
             return
+        # Imported here: the audit events pull in pydantic, which ciphers without an audit pipeline never need.
+        from sfshield.audit.events import KeyOperation  # noqa: PLC0415
+
         self._audit.emit(
             KeyOperation(
                 tenant=tenant,
