@@ -10,7 +10,10 @@ _DESCRIPTION = (
     "Field-filter throughput as a ratio to a hand-written floor (goal: at least 0.5x the floor), and SOQL "
     "parse+guard latency beside python-soql-parser and Lark (goal: typical median < 100 us, >= 5x faster), and "
     "records/s paging a 100k-Contact query with simple-salesforce against the embedded org, with and without "
-    "Shield.protect_stream (the org's size is fixed: --records does not apply to it)."
+    "Shield.protect_stream (the org's size is fixed: --records does not apply to it), and encrypt+decrypt values/s "
+    "of 60-byte values with the envelope cipher's random and deterministic modes beside cryptography's AESGCM (the "
+    "floor), AESSIV and the AWS Encryption SDK (goals: RND >= 0.9x and DET >= 0.75x the floor, <= 33 B overhead, "
+    "import sfshield.crypto <= 50 ms)."
 )
 
 
@@ -28,10 +31,21 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat",
         type=_positive,
         default=5,
-        help="runs per candidate; filter and org: best counts, SOQL: calls pooled (default 5)",
+        help="runs per candidate; filter, org and crypto: best counts, SOQL: calls pooled (default 5)",
     )
     parser.add_argument("--calls", type=_positive, default=1000, help="SOQL: timed calls per run (default 1000)")
-    parser.add_argument("--only", choices=("keep-drop", "full", "soql", "org"), help="run one comparison only")
+    parser.add_argument(
+        "--values", type=_positive, default=20_000, help="crypto: values per encrypt+decrypt pass (default 20000)"
+    )
+    parser.add_argument(
+        "--esdk-values",
+        type=_positive,
+        default=500,
+        help="crypto: values the AWS Encryption SDK is timed on, the first of the same data (default 500)",
+    )
+    parser.add_argument(
+        "--only", choices=("keep-drop", "full", "soql", "org", "crypto"), help="run one comparison only"
+    )
     parser.add_argument(
         "--gc",
         choices=[mode.value for mode in bench_filter.GcMode],
@@ -55,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import bench_org  # noqa: PLC0415 - imported late for the same reason as bench_soql
 
         bench_org.main(repeat=args.repeat)
+    if args.only is None:
+        print()
+    if args.only in (None, "crypto"):
+        from benchmarks import bench_crypto  # noqa: PLC0415 - imported late for the same reason as bench_soql
+
+        bench_crypto.main(repeat=args.repeat, values=args.values, esdk_values=args.esdk_values)
     return 0
 
 

@@ -13,27 +13,69 @@ The front door: load a policy, build a :class:`Shield` for a tenant, and pass re
 Importing sfshield does nothing else: no logging configuration, no I/O, no optional extra imported.
 """
 
-import logging
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from sfshield._version import __version__
-from sfshield.audit import AuditPipeline, JsonlAuditSink
-from sfshield.classification import (
-    Action,
-    Classification,
-    ComplianceGroup,
-    FieldLabel,
-    Purpose,
-    Rule,
-    Sensitivity,
-    labels_from_custom_metadata,
-    labels_from_field_definitions,
-    load_classification,
-)
-from sfshield.exceptions import ShieldError
-from sfshield.filtering import FieldDecision, FieldFilter, FilterResult, RecordDecision
-from sfshield.protocols import FieldContext
-from sfshield.shield import Shield
-from sfshield.transforms import PseudonymKey
+
+if TYPE_CHECKING:
+    from sfshield.audit import AuditPipeline, JsonlAuditSink
+    from sfshield.classification import (
+        Action,
+        Classification,
+        ComplianceGroup,
+        FieldLabel,
+        Purpose,
+        Rule,
+        Sensitivity,
+        labels_from_custom_metadata,
+        labels_from_field_definitions,
+        load_classification,
+    )
+    from sfshield.exceptions import ShieldError
+    from sfshield.filtering import FieldDecision, FieldFilter, FilterResult, RecordDecision
+    from sfshield.protocols import FieldContext
+    from sfshield.shield import Shield
+    from sfshield.transforms import PseudonymKey
+
+# The public names are imported on first use (PEP 562), so that ``import sfshield.crypto`` or
+# ``import sfshield.dlp`` does not pay for pydantic and the policy engine.
+_LAZY = {
+    "AuditPipeline": "sfshield.audit",
+    "JsonlAuditSink": "sfshield.audit",
+    "Action": "sfshield.classification",
+    "Classification": "sfshield.classification",
+    "ComplianceGroup": "sfshield.classification",
+    "FieldLabel": "sfshield.classification",
+    "Purpose": "sfshield.classification",
+    "Rule": "sfshield.classification",
+    "Sensitivity": "sfshield.classification",
+    "labels_from_custom_metadata": "sfshield.classification",
+    "labels_from_field_definitions": "sfshield.classification",
+    "load_classification": "sfshield.classification",
+    "ShieldError": "sfshield.exceptions",
+    "FieldDecision": "sfshield.filtering",
+    "FieldFilter": "sfshield.filtering",
+    "FilterResult": "sfshield.filtering",
+    "RecordDecision": "sfshield.filtering",
+    "FieldContext": "sfshield.protocols",
+    "Shield": "sfshield.shield",
+    "PseudonymKey": "sfshield.transforms",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sfshield' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Action",
@@ -58,5 +100,3 @@ __all__ = [
     "labels_from_field_definitions",
     "load_classification",
 ]
-
-logging.getLogger(__name__).addHandler(logging.NullHandler())
