@@ -26,6 +26,8 @@ The tree::
     │   └── MessageAgeError           an authentic sealed message was too old or dated in the future
     ├── TokenStoreError               an OAuth token or client secret could not be stored or read
     ├── ScanError                     the DLP scanner could not scan a text; nothing was passed as clean
+    ├── QuarantineError               the quarantine store failed, or a quarantined record cannot be reviewed
+    ├── VaultError                    a placeholder vault is unknown, expired or cannot be read
     └── AuditError                    the audit trail could not be kept
         ├── AuditSinkError            a sink failed: the guarded operation was stopped (fail closed)
         ├── AuditProcessorError       a processor dropped or broke an event: the operation was stopped
@@ -58,6 +60,7 @@ __all__ = [
     "KeyProviderError",
     "MessageAgeError",
     "PolicyLoadError",
+    "QuarantineError",
     "QueryRejectedError",
     "ReplayError",
     "ScanError",
@@ -66,6 +69,7 @@ __all__ = [
     "TokenStoreError",
     "UnknownPurposeError",
     "UnresolvedObjectError",
+    "VaultError",
 ]
 
 
@@ -267,6 +271,17 @@ class TokenStoreError(ShieldError):
 
 class ScanError(ShieldError):
     """The DLP scanner could not scan a text (too long, a detector failed); nothing was passed as clean."""
+
+
+class QuarantineError(ShieldError):
+    """The quarantine store failed, or a quarantined record cannot be reviewed (unknown id, already reviewed).
+
+    A failure to quarantine stops the batch: nothing held back is lost, and nothing sensitive passes.
+    """
+
+
+class VaultError(ShieldError):
+    """A placeholder vault is unknown, expired, or cannot be read; no placeholder was restored."""
 
 
 class AuditError(ShieldError):

@@ -18,13 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AuditEvent",
     "FieldActionCount",
+    "FindingCount",
     "KeyOperation",
     "KeyOperationKind",
     "OperationBlocked",
     "Outcome",
     "PolicyLoaded",
+    "QuarantineReviewed",
     "QueryChecked",
     "RecordsFiltered",
+    "RecordsQuarantined",
+    "TextScanned",
+    "VaultOperation",
     "event_from_json",
 ]
 
@@ -173,8 +178,82 @@ class KeyOperation(AuditEvent):
     purpose: str | None = None
 
 
+class FindingCount(BaseModel):
+    """How many findings of one kind the scanner made in one field path of a batch, and what was done."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    kind: str
+    action: str
+    count: int
+
+
+class TextScanned(AuditEvent):
+    """Free-text fields of a batch were scanned for sensitive data; counts per field, kind and action."""
+
+    kind: ClassVar[str] = "text_scanned"
+
+    operation: str = "protect"
+    purpose: str
+    sobject: str | None = None
+    record_count: int
+    findings: tuple[FindingCount, ...] = ()
+    held_back: int = 0
+    """Records withheld from the caller (quarantined or blocked) because of what was found."""
+
+
+class RecordsQuarantined(AuditEvent):
+    """Records were held back whole, encrypted, in the quarantine store; ids and kinds, never content."""
+
+    kind: ClassVar[str] = "records_quarantined"
+
+    outcome: Outcome = Outcome.BLOCKED
+    purpose: str
+    sobject: str | None = None
+    record_count: int
+    quarantine_ids: tuple[str, ...] = ()
+    finding_kinds: tuple[str, ...] = ()
+    reason: str
+
+
+class QuarantineReviewed(AuditEvent):
+    """A quarantined record was reviewed: released to its purpose or discarded, by whom and why."""
+
+    kind: ClassVar[str] = "quarantine_reviewed"
+
+    quarantine_id: str
+    decision: str
+    reviewer: str
+    reason: str
+    sobject: str | None = None
+    record_id: str | None = None
+
+
+class VaultOperation(AuditEvent):
+    """The placeholder vault was used: values stored, placeholders restored, an answer checked, entries expired."""
+
+    kind: ClassVar[str] = "vault_operation"
+
+    operation: str
+    scope: str
+    count: int = 0
+    finding_kinds: tuple[str, ...] = ()
+
+
 _KINDS: dict[str, type[AuditEvent]] = {
-    cls.kind: cls for cls in (RecordsFiltered, OperationBlocked, QueryChecked, PolicyLoaded, KeyOperation)
+    cls.kind: cls
+    for cls in (
+        RecordsFiltered,
+        OperationBlocked,
+        QueryChecked,
+        PolicyLoaded,
+        KeyOperation,
+        TextScanned,
+        RecordsQuarantined,
+        QuarantineReviewed,
+        VaultOperation,
+    )
 }
 
 

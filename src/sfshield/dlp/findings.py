@@ -1,0 +1,112 @@
+"""What the scanner reports: a kind, a span and a confidence — never the matched text.
+
+Kind names follow Presidio's where Presidio has the kind (``EMAIL_ADDRESS``, ``PHONE_NUMBER``, ``CREDIT_CARD`` …),
+so that its users feel at home; sfshield adds Salesforce credentials, provider secrets and company-IP markers.
+Confidence uses the five likelihood levels of Google's Sensitive Data Protection and Nightfall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+__all__ = ["Confidence", "EntityKind", "Finding"]
+
+
+class EntityKind(StrEnum):
+    """The kinds of sensitive data the built-in detectors find."""
+
+    # The values below are kind names, not credentials.
+
+    # personal data (Presidio's names)
+    EMAIL_ADDRESS = "EMAIL_ADDRESS"
+    PHONE_NUMBER = "PHONE_NUMBER"
+    CREDIT_CARD = "CREDIT_CARD"
+    IBAN_CODE = "IBAN_CODE"
+    US_SSN = "US_SSN"
+    UK_NINO = "UK_NINO"
+    IP_ADDRESS = "IP_ADDRESS"
+    DATE_OF_BIRTH = "DATE_OF_BIRTH"
+    # Salesforce credentials
+    SALESFORCE_ACCESS_TOKEN = "SALESFORCE_ACCESS_TOKEN"  # noqa: S105
+    SALESFORCE_REFRESH_TOKEN = "SALESFORCE_REFRESH_TOKEN"  # noqa: S105
+    SALESFORCE_CONSUMER_KEY = "SALESFORCE_CONSUMER_KEY"
+    SALESFORCE_CONSUMER_SECRET = "SALESFORCE_CONSUMER_SECRET"  # noqa: S105
+    # other secrets
+    JWT = "JWT"
+    PRIVATE_KEY = "PRIVATE_KEY"
+    AWS_ACCESS_KEY = "AWS_ACCESS_KEY"
+    GITHUB_TOKEN = "GITHUB_TOKEN"  # noqa: S105
+    SLACK_TOKEN = "SLACK_TOKEN"  # noqa: S105
+    STRIPE_KEY = "STRIPE_KEY"
+    GENERIC_SECRET = "GENERIC_SECRET"  # noqa: S105
+    # company information
+    IP_MARKER = "IP_MARKER"
+    COMMERCIAL_TERMS = "COMMERCIAL_TERMS"
+
+    @property
+    def is_secret(self) -> bool:
+        """Whether the kind is a credential (never allowed to pass, whatever the purpose)."""
+        return self in _SECRETS
+
+
+_SECRETS = frozenset(
+    {
+        EntityKind.SALESFORCE_ACCESS_TOKEN,
+        EntityKind.SALESFORCE_REFRESH_TOKEN,
+        EntityKind.SALESFORCE_CONSUMER_KEY,
+        EntityKind.SALESFORCE_CONSUMER_SECRET,
+        EntityKind.JWT,
+        EntityKind.PRIVATE_KEY,
+        EntityKind.AWS_ACCESS_KEY,
+        EntityKind.GITHUB_TOKEN,
+        EntityKind.SLACK_TOKEN,
+        EntityKind.STRIPE_KEY,
+        EntityKind.GENERIC_SECRET,
+    }
+)
+
+
+class Confidence(IntEnum):
+    """How likely a finding is to be what its kind says (five levels, lowest first)."""
+
+    VERY_UNLIKELY = 1
+    UNLIKELY = 2
+    POSSIBLE = 3
+    LIKELY = 4
+    VERY_LIKELY = 5
+
+    def raised(self, steps: int = 1) -> Confidence:
+        """This level raised by ``steps`` (capped at VERY_LIKELY)."""
+        return Confidence(min(Confidence.VERY_LIKELY, self + steps))
+
+    def lowered(self, steps: int = 1) -> Confidence:
+        """This level lowered by ``steps`` (floored at VERY_UNLIKELY)."""
+        return Confidence(max(Confidence.VERY_UNLIKELY, self - steps))
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Finding:
+    """One piece of sensitive data in a text: where it is and what it is, never the text itself.
+
+    Attributes:
+        start: offset (in characters) of the first character.
+        end: offset after the last character.
+        kind: what was found (an :class:`EntityKind`, or a custom detector's own kind name).
+        confidence: how likely the finding is right.
+        detector: the name of the detector (or pattern) that found it.
+    """
+
+    start: int
+    end: int
+    kind: str
+    confidence: Confidence
+    detector: str
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"a finding needs 0 <= start < end, got {self.start}..{self.end}")
+
+    def overlaps(self, other: Finding) -> bool:
+        """Whether the two spans share a character."""
+        return self.start < other.end and other.start < self.end
