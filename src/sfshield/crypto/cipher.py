@@ -56,6 +56,7 @@ _MIN_RND: Final = envelope.MIN_BYTES[_RND]
 _MIN_DET: Final = envelope.MIN_BYTES[_DET]
 _MIN_SEAL: Final = envelope.MIN_BYTES[_SEAL]
 _urandom: Final = os.urandom
+_MAX_CACHED_CONTEXTS: Final = 4096
 _MAX_BYTES: Final = envelope.MAX_ENVELOPE_BYTES
 _ZERO_NONCE: Final = bytes(_NONCE)
 _SEAL_INFO: Final = b"sfshield/v1 seal message key"
@@ -159,6 +160,9 @@ class EnvelopeCipher:
         self._dec_rnd: dict[tuple[str, str], dict[bytes, AESGCM]] = {}
         self._enc_det: dict[tuple[str, str], tuple[bytes, AESSIV]] = {}
         self._dec_det: dict[tuple[str, str, bytes], AESSIV] = {}
+        # Deterministic contexts are few (tenant x purpose x domain): cache everything per context's bytes.
+        self._det_slots: dict[bytes, Any] = {}
+        self._det_openers: dict[bytes, dict[bytes, Any]] = {}
         self._keyring.on_change(self._clear_caches)
 
     def __repr__(self) -> str:
@@ -303,13 +307,13 @@ class EnvelopeCipher:
             KeyNotFoundError: the tenant's keys were destroyed.
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
-        domain = self._domain_of(ctx)
-        slot = self._enc_det.get((ctx.tenant, domain.name))
+        slot = self._det_slots.get(ctx.aad)
         if slot is None:
-            slot = self._load_enc_det(ctx, domain)
-        head, siv = slot
-        plain = domain.normalization.apply(_as_bytes(data))
-        return head + siv.encrypt(plain, [head + ctx.aad])
+            slot = self._load_det_slot(ctx)
+        head, seal, aad, normalize = slot
+        if type(data) is not bytes:
+            data = _as_bytes(data)
+        return head + seal(data if normalize is None else normalize(data), aad)
 
     def encrypt_deterministic_many(self, values: Iterable[bytes], /, *, context: ContextLike) -> list[bytes]:
         """:meth:`encrypt_deterministic` for many values that share one context, in one call."""
@@ -489,11 +493,32 @@ class EnvelopeCipher:
         return siv
 
     def _decrypt_det(self, blob: bytes, ctx: EncryptionContext) -> bytes:
-        domain = self._domains.get(ctx.get("domain", ""))
-        if domain is None or "record_id" in ctx:
-            raise ValueError("not a deterministic context")
-        siv = self._det_key(ctx.tenant, domain, blob[1:5])
-        return siv.decrypt(blob[5:], [blob[:5] + ctx.aad])
+        openers = self._det_openers.get(ctx.aad)
+        opener = openers.get(blob[:5]) if openers is not None else None
+        if opener is None:
+            domain = self._domains.get(ctx.get("domain", ""))
+            if domain is None or "record_id" in ctx:
+                raise ValueError("not a deterministic context")
+            head = blob[:5]
+            opener = (self._det_key(ctx.tenant, domain, head[1:5]).decrypt, [head + ctx.aad])
+            with self._lock:
+                if len(self._det_openers) >= _MAX_CACHED_CONTEXTS:
+                    self._det_openers.clear()
+                self._det_openers.setdefault(ctx.aad, {})[head] = opener
+        return opener[0](blob[5:], opener[1])
+
+    def _load_det_slot(
+        self, ctx: EncryptionContext
+    ) -> tuple[bytes, Callable[[bytes, list[bytes]], bytes], list[bytes], Callable[[bytes], bytes] | None]:
+        domain = self._domain_of(ctx)
+        head, siv = self._load_enc_det(ctx, domain)
+        normalize = None if domain.normalization is Normalization.EXACT else domain.normalization.apply
+        slot = (head, siv.encrypt, [head + ctx.aad], normalize)
+        with self._lock:
+            if len(self._det_slots) >= _MAX_CACHED_CONTEXTS:
+                self._det_slots.clear()
+            self._det_slots[ctx.aad] = slot
+        return slot
 
     def _message_key(self, ctx: EncryptionContext, key_id: int, salt: bytes) -> tuple[bytes, bytes]:
         base = self._keyring.subkey(ctx.tenant, key_id, f"seal|{ctx.purpose}")
@@ -515,6 +540,8 @@ class EnvelopeCipher:
             self._dec_rnd.clear()
             self._enc_det.clear()
             self._dec_det.clear()
+            self._det_slots.clear()
+            self._det_openers.clear()
 
 
 def _envelope_bytes(blob: object) -> bytes:
