@@ -16,7 +16,6 @@ different contexts can never produce the same bytes. ``object`` is accepted as a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Final
 
@@ -25,7 +24,8 @@ from sfshield.protocols import FieldContext
 __all__ = ["EncryptionContext"]
 
 _DOMAIN_TAG: Final = b"sfshield/v1"
-_KEY_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_KEY_FIRST: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
+_KEY_REST: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _MAX_VALUE_CHARS: Final = 1024
 _MAX_PAIRS: Final = 32
 _ALIASES: Final = {"object": "sobject"}
@@ -178,6 +178,11 @@ def _encode(ordered: dict[str, str]) -> bytes:
     return _lp(_DOMAIN_TAG) + len(ordered).to_bytes(1, "big") + _encode_pairs(ordered)
 
 
+def _is_key(key: str) -> bool:
+    """``[a-z][a-z0-9_]{0,63}`` without importing ``re`` (the cipher's import time matters)."""
+    return 0 < len(key) <= 64 and key[0] in _KEY_FIRST and all(char in _KEY_REST for char in key)
+
+
 def _validate(pairs: dict[str, str]) -> None:
     for required in ("tenant", "purpose"):
         if required not in pairs:
@@ -187,7 +192,7 @@ def _validate(pairs: dict[str, str]) -> None:
     if len(pairs) > _MAX_PAIRS:
         raise ValueError(f"an encryption context has at most {_MAX_PAIRS} keys, got {len(pairs)}")
     for key, value in pairs.items():
-        if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
+        if not isinstance(key, str) or not _is_key(key):
             raise ValueError(f"context key {key!r} must be a lower-case identifier (a-z, 0-9, _), at most 64 chars")
         if not isinstance(value, str):
             raise TypeError(f"context value for {key!r} must be str, not {type(value).__name__}")

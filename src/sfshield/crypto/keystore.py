@@ -20,7 +20,6 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from sfshield.exceptions import CryptoError
@@ -139,6 +138,7 @@ class SQLiteKeyStore:
 
     def __init__(self, path: str | os.PathLike[str], /) -> None:
         import sqlite3  # noqa: PLC0415 - only stores that use SQLite pay for importing it
+        from pathlib import Path  # noqa: PLC0415
 
         self._sqlite = sqlite3
         self._path = Path(path)
