@@ -192,6 +192,11 @@ def test_a_card_is_found_whatever_surrounds_it(prefix: str, suffix: str) -> None
     assert (K.CREDIT_CARD, "4111 1111 1111 1111") in kinds(text)
 
 
+def test_text_that_has_no_utf8_form_is_still_scanned() -> None:
+    """A lone surrogate (possible in JSON-decoded text) cannot go through RE2; the scanner must not fail open."""
+    assert kinds("card 4111 1111 1111 1111 \ud800") == [(K.CREDIT_CARD, "4111 1111 1111 1111")]
+
+
 def test_finding_rejects_an_empty_span() -> None:
     with pytest.raises(ValueError, match="start < end"):
         Finding(3, 3, "X", Confidence.LIKELY, "d")

@@ -37,6 +37,7 @@ from sfshield.classification._labels import (
     merge_labels,
     sensitivity_rank,
 )
+from sfshield.dlp.policy import DlpPolicy
 from sfshield.exceptions import ClassificationError, UnknownPurposeError
 
 __all__ = ["STANDARD_RELATIONSHIPS", "Classification", "Decision", "DecisionReason", "Rule"]
@@ -209,6 +210,8 @@ class Classification(BaseModel):
     relationships: Annotated[
         Mapping[LabelKey, str], AfterValidator(_read_only), PlainSerializer(dict, return_type=dict[str, str])
     ] = Field(default_factory=dict)
+    dlp: DlpPolicy | None = None
+    """Free-text scanning: which kept text fields are scanned and what happens to findings (``None``: no scan)."""
 
     @model_validator(mode="after")
     def _labels_merge(self) -> Self:
@@ -229,6 +232,13 @@ class Classification(BaseModel):
                 raise ValueError(
                     f"rules[{index}] names unknown purpose(s) {', '.join(unknown)}; declare them under `purposes` "
                     "or fix the spelling (a misspelt purpose would silently disable the rule)"
+                )
+        for index, dlp_rule in enumerate(self.dlp.rules if self.dlp else ()):
+            unknown = sorted(set(dlp_rule.purposes) - known)
+            if unknown:
+                raise ValueError(
+                    f"dlp.rules[{index}] names unknown purpose(s) {', '.join(unknown)}; declare them under "
+                    "`purposes` or fix the spelling (a misspelt purpose would silently disable the rule)"
                 )
         return self
 

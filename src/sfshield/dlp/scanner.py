@@ -189,13 +189,17 @@ class Scanner:
     # -- internals -----------------------------------------------------------------------------------------------
 
     def _candidates(self, text: str, field: str | None) -> list[_Candidate]:
+        indexes: Iterable[int] = range(len(self._patterns))
         if self._set is not None:
-            matched = self._set.Match(text)
-            if not matched:
-                return []
-            indexes: Iterable[int] = sorted(matched)
-        else:
-            indexes = range(len(self._patterns))
+            try:
+                matched = self._set.Match(text)
+            except UnicodeEncodeError:
+                # RE2 works on UTF-8 and a lone surrogate has no UTF-8 form: let re run every pattern instead.
+                matched = None
+            if matched is not None:
+                if not matched:
+                    return []
+                indexes = sorted(matched)
         lowered = _Lowered(text)
         field_words = field.lower() if field else ""
         out: list[_Candidate] = []
