@@ -24,6 +24,7 @@ from sfshield._streams import (
 from sfshield._version import __version__
 from sfshield.audit import AuditEvent, AuditPipeline, JsonlAuditSink, verify_audit_file
 from sfshield.classification import Action, Classification, load_classification
+from sfshield.dlp._cli import register as _add_dlp
 from sfshield.exceptions import (
     AuditIntegrityError,
     ConfigurationError,
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_audit(commands)
     _add_soql(commands)
     _add_keys(commands)
+    _add_dlp(commands)
     demo = commands.add_parser("demo", help="run the whole path on bundled sample records")
     demo.add_argument("--out", type=Path, help="keep the demo's audit trail in this folder")
     demo.set_defaults(run=_run_demo)

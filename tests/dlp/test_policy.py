@@ -41,9 +41,9 @@ def test_strictest_rule_wins_and_defaults_fail_closed(kind: str, purpose: str, a
 
 def test_uncovered_secrets_are_quarantined_by_default() -> None:
     assert DlpPolicy().decide("SALESFORCE_REFRESH_TOKEN", "inference").action is TextAction.QUARANTINE
-    assert TextAction.QUARANTINE.holds_record
-    assert TextAction.BLOCK.holds_record
-    assert not TextAction.ENCRYPT.holds_record
+    assert TextAction.QUARANTINE.holds_back
+    assert TextAction.BLOCK.holds_back
+    assert not TextAction.ENCRYPT.holds_back
 
 
 def test_field_patterns_and_confidence_names() -> None:

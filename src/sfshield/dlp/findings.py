@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-__all__ = ["Confidence", "EntityKind", "Finding"]
+__all__ = ["Confidence", "EntityKind", "Finding", "TextAction"]
 
 
 class EntityKind(StrEnum):
@@ -110,3 +110,40 @@ class Finding:
     def overlaps(self, other: Finding) -> bool:
         """Whether the two spans share a character."""
         return self.start < other.end and other.start < self.end
+
+
+class TextAction(StrEnum):
+    """What happens to a finding in free text, from the least to the most protective.
+
+    When several actions apply to one span, the stricter wins. A placeholder ranks above encryption because it
+    removes the value from the text altogether (it can come back only through the vault, inside the trust
+    boundary), where a ciphertext still carries it.
+    """
+
+    ALLOW = "allow"
+    """The finding stays as it is."""
+    MASK = "mask"
+    """Replaced by ``*`` characters (optionally keeping the last few)."""
+    PSEUDONYMIZE = "pseudonymize"
+    """Replaced by the tenant's keyed pseudonym (stable across records and runs)."""
+    ENCRYPT = "encrypt"
+    """Replaced by a ciphertext bound to the context (tenant, purpose, object, field, record, kind)."""
+    PLACEHOLDER = "placeholder"
+    """Replaced by a typed placeholder such as ``<EMAIL_ADDRESS_1>``, consistent within one text or vault scope."""
+    QUARANTINE = "quarantine"
+    """The whole record is held back, encrypted, in the quarantine store; the caller gets the rest."""
+    BLOCK = "block"
+    """The whole operation stops with an error; nothing of the batch is returned."""
+
+    @property
+    def strictness(self) -> int:
+        """Position in the order above; the stricter action wins."""
+        return _ACTION_STRICTNESS[self]
+
+    @property
+    def holds_back(self) -> bool:
+        """Whether the action is a record-level decision (``QUARANTINE``, ``BLOCK``): the text is not returned."""
+        return self in (TextAction.QUARANTINE, TextAction.BLOCK)
+
+
+_ACTION_STRICTNESS = {action: rank for rank, action in enumerate(TextAction)}

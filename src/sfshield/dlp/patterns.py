@@ -85,6 +85,9 @@ class Pattern:
     requires_context: bool = False
     exclude_context: tuple[str, ...] = ()
     """Lower-case words that, near the match, make it VERY_UNLIKELY (``version`` before ``1.2.3.4``)."""
+    shrink: bool = False
+    """When the validator refuses a match, retry shorter matches ending at a space inside it (two phone numbers
+    separated by one space are otherwise read as one long, invalid number)."""
     refine: Callable[[str], str | None] | None = field(default=None, compare=False)
     """Optionally returns a more specific kind for the matched text (a JWT issued by Salesforce)."""
 
@@ -166,6 +169,8 @@ def _generic_secret(text: str) -> bool:
 
 
 def _password(text: str) -> bool:
+    # Placeholder-shaped values are reported too: a look-alike must not hide a password. The redactor leaves its
+    # own placeholders and (authenticated) surrogates alone.
     return len(text) >= 6 and text.lower() not in {"required", "reset", "changed", "expired", "policy", "protected"}
 
 
@@ -193,6 +198,7 @@ def pii_patterns() -> list[Pattern]:
             _C.LIKELY,
             validator=_phone,
             context=_PHONE_CONTEXT,
+            shrink=True,
         ),
         Pattern(
             "phone_nanp",
@@ -201,6 +207,7 @@ def pii_patterns() -> list[Pattern]:
             _C.LIKELY,
             validator=_phone,
             context=_PHONE_CONTEXT,
+            shrink=True,
         ),
         Pattern(
             "phone_national",
@@ -209,6 +216,7 @@ def pii_patterns() -> list[Pattern]:
             _C.UNLIKELY,
             validator=_phone,
             context=_PHONE_CONTEXT,
+            shrink=True,
         ),
         Pattern(
             "phone_digits",

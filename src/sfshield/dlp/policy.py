@@ -21,7 +21,7 @@ In a policy file::
 
 A text field is scanned when the field filter *kept* it (a dropped field needs no scan, a masked, pseudonymised or
 encrypted one no longer holds the text) and it matches ``fields``. For each finding the strictest matching rule
-wins (allow < mask < placeholder < pseudonymize < encrypt < quarantine < block). Kinds no rule covers get the
+wins (allow < mask < pseudonymize < encrypt < placeholder < quarantine < block). Kinds no rule covers get the
 default, which fails closed: credentials are quarantined, everything else is replaced by a placeholder.
 
 ``kinds`` accepts kind names (``EMAIL_ADDRESS``, your detectors' own kinds), the categories ``secret``,
@@ -31,46 +31,14 @@ default, which fails closed: credentials are quarantined, everything else is rep
 from __future__ import annotations
 
 import fnmatch
-from enum import StrEnum
 from typing import Annotated, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from sfshield.dlp.findings import Confidence, EntityKind
+from sfshield.dlp.findings import Confidence, EntityKind, TextAction
 
 __all__ = ["DlpDecision", "DlpPolicy", "DlpRule", "TextAction"]
 
-
-class TextAction(StrEnum):
-    """What happens to one finding in free text, from the least to the most protective."""
-
-    ALLOW = "allow"
-    """The finding stays as it is."""
-    MASK = "mask"
-    """Replaced by ``*`` characters (optionally keeping the last few)."""
-    PLACEHOLDER = "placeholder"
-    """Replaced by a typed placeholder such as ``<EMAIL_ADDRESS_1>``, consistent within one text."""
-    PSEUDONYMIZE = "pseudonymize"
-    """Replaced by the tenant's keyed pseudonym (stable across records and runs)."""
-    ENCRYPT = "encrypt"
-    """Replaced by an ``sf1:`` ciphertext bound to tenant, object, field, record and purpose."""
-    QUARANTINE = "quarantine"
-    """The whole record is held back, encrypted, in the quarantine store; the caller gets the rest."""
-    BLOCK = "block"
-    """The whole operation stops with an error; nothing of the batch is returned."""
-
-    @property
-    def strictness(self) -> int:
-        """Position in the order allow < mask < … < quarantine < block."""
-        return _STRICTNESS[self]
-
-    @property
-    def holds_record(self) -> bool:
-        """Whether the action withholds the record (quarantine, block) rather than rewriting the text."""
-        return self in (TextAction.QUARANTINE, TextAction.BLOCK)
-
-
-_STRICTNESS: Final = {action: rank for rank, action in enumerate(TextAction)}
 
 _PERSONAL: Final = frozenset(
     {

@@ -62,14 +62,15 @@ class ScanResult:
 
     @property
     def kinds(self) -> frozenset[str]:
-        """The distinct kinds found."""
-        return frozenset(finding.kind for finding in self.findings)
+        """The distinct kinds found (as plain strings)."""
+        return frozenset(str(finding.kind) for finding in self.findings)
 
     def counts(self) -> dict[str, int]:
         """How many findings of each kind (for audit events and summaries)."""
         out: dict[str, int] = {}
         for finding in self.findings:
-            out[finding.kind] = out.get(finding.kind, 0) + 1
+            kind = str(finding.kind)
+            out[kind] = out.get(kind, 0) + 1
         return dict(sorted(out.items()))
 
 
@@ -205,10 +206,13 @@ class Scanner:
         out: list[_Candidate] = []
         for index in indexes:
             pattern = self._patterns[index]
-            for match in self._compiled[index].finditer(text):
+            compiled = self._compiled[index]
+            for match in compiled.finditer(text):
                 start, end = match.span(pattern.group)
                 if start >= 0 and start != end:
                     candidate = _evaluate(pattern, text, start, end, lowered, field_words)
+                    if candidate is None and pattern.shrink:
+                        candidate = _shrunk(compiled, pattern, text, start, end, lowered, field_words)
                     if candidate is not None:
                         out.append(candidate)
         return out
@@ -279,6 +283,21 @@ def _evaluate(  # noqa: PLR0917 - the hot path: positional on purpose
     if kind is not None and pattern.refine is not None:
         kind = pattern.refine(value) or kind
     return _Candidate(start, end, kind, confidence, pattern.name, KIND_PRIORITY.get(kind or "", 50))
+
+
+def _shrunk(  # noqa: PLR0917 - mirrors _evaluate
+    compiled: re.Pattern[str], pattern: Pattern, text: str, start: int, end: int, lowered: _Lowered, field_words: str
+) -> _Candidate | None:
+    """The longest shorter match, ending before a space inside the refused one, that validates."""
+    cut = text.rfind(" ", start, end)
+    while cut > start:
+        match = compiled.match(text, start, cut)
+        if match is not None and match.end() == cut:
+            candidate = _evaluate(pattern, text, start, cut, lowered, field_words)
+            if candidate is not None:
+                return candidate
+        cut = text.rfind(" ", start, cut)
+    return None
 
 
 def _near(lowered: str, start: int, end: int, words: tuple[str, ...], window: int) -> bool:
