@@ -26,6 +26,7 @@ The tree::
     │   └── MessageAgeError           an authentic sealed message was too old or dated in the future
     ├── TokenStoreError               an OAuth token or client secret could not be stored or read
     ├── ScanError                     the DLP scanner could not scan a text; nothing was passed as clean
+    ├── SensitiveDataBlockedError     free text held data the policy blocks for the purpose; nothing was returned
     ├── QuarantineError               the quarantine store failed, or a quarantined record cannot be reviewed
     ├── VaultError                    a placeholder vault is unknown, expired or cannot be read
     └── AuditError                    the audit trail could not be kept
@@ -64,6 +65,7 @@ __all__ = [
     "QueryRejectedError",
     "ReplayError",
     "ScanError",
+    "SensitiveDataBlockedError",
     "ShieldError",
     "SoqlSyntaxError",
     "TokenStoreError",
@@ -271,6 +273,29 @@ class TokenStoreError(ShieldError):
 
 class ScanError(ShieldError):
     """The DLP scanner could not scan a text (too long, a detector failed); nothing was passed as clean."""
+
+
+class SensitiveDataBlockedError(ShieldError):
+    """Free text held data whose ``dlp`` rule says ``block`` for the purpose; nothing of the batch was returned.
+
+    Attributes:
+        kinds: the blocked kinds found (never the values).
+        paths: the field paths they were found in.
+        purpose: the purpose of the operation.
+    """
+
+    def __init__(self, kinds: tuple[str, ...], paths: tuple[str, ...], purpose: str) -> None:
+        self.kinds = kinds
+        self.paths = paths
+        self.purpose = purpose
+        super().__init__(
+            f"blocked: {', '.join(kinds)} found in {', '.join(paths)} may not be sent for {purpose!r}; nothing of "
+            "the batch was returned. Clean the source records, or change the policy's dlp rules to quarantine "
+            "such records instead of blocking the batch"
+        )
+
+    def __reduce__(self) -> tuple[type[SensitiveDataBlockedError], tuple[tuple[str, ...], tuple[str, ...], str]]:
+        return (type(self), (self.kinds, self.paths, self.purpose))
 
 
 class QuarantineError(ShieldError):

@@ -160,6 +160,8 @@ class FilterResult(Sequence[dict[str, Any]]):
         self._plans = plans
         self._shapes = shapes
         self._ids = ids
+        self.held = 0
+        """How many records of the batch were held back (quarantined) after filtering, by the DLP scan."""
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -194,6 +196,24 @@ class FilterResult(Sequence[dict[str, Any]]):
     def sobjects(self) -> tuple[str, ...]:
         """The top-level objects of the records, in first-seen order."""
         return tuple(dict.fromkeys(plan.sobject for plan in self._plans))
+
+    @property
+    def record_sobjects(self) -> list[str]:
+        """Each record's object, in order."""
+        return [plan.sobject for plan in self._plans]
+
+    def withhold(self, indexes: Iterable[int], /) -> FilterResult:
+        """A copy without the records at ``indexes`` (held back by a later stage), counting them in :attr:`held`."""
+        dropped = set(indexes)
+        keep = [i for i in range(len(self.records)) if i not in dropped]
+        result = FilterResult(
+            [self.records[i] for i in keep],
+            [self._plans[i] for i in keep],
+            [self._shapes[i] for i in keep],
+            [self._ids[i] for i in keep],
+        )
+        result.held = self.held + len(self.records) - len(keep)
+        return result
 
     def field_counts(self) -> Counter[FieldDecision]:
         """How many records got each (path, action, reason, rule) — a batch summary for the audit."""

@@ -12,22 +12,29 @@ import functools
 import hashlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from sfshield.audit import (
     AuditPipeline,
     FieldActionCount,
+    FindingCount,
     OperationBlocked,
     PolicyLoaded,
     RecordsFiltered,
+    TextScanned,
 )
 from sfshield.classification import Classification
 from sfshield.crypto import EnvelopeCipher
-from sfshield.exceptions import AuditError, FilterError, ShieldError
+from sfshield.dlp import Scanner
+from sfshield.dlp.guard import TextGuard
+from sfshield.exceptions import AuditError, FilterError, QuarantineError, ShieldError
 from sfshield.filtering import FieldFilter, FilterResult
 from sfshield.protocols import AuditSink, FieldEncryptor
 from sfshield.soql.guard import SoqlGuard
 from sfshield.transforms import Pseudonymizer, PseudonymKey
+
+if TYPE_CHECKING:
+    from sfshield.dlp.quarantine import QuarantineStore
 
 __all__ = ["Shield"]
 
@@ -53,6 +60,9 @@ class Shield:
             of its :meth:`~sfshield.crypto.EnvelopeCipher.for_fields` (to make some fields joinable), or any
             :class:`~sfshield.protocols.FieldEncryptor`.
         default_purpose: the purpose used by a bare ``@shield.ingest``.
+        scanner: the DLP scanner for the policy's ``dlp`` section (default: one built from that section).
+        quarantine: where records are held back when a ``dlp`` rule (or the default for credentials) says
+            ``quarantine``. Without one, such a batch is stopped instead (fail closed).
 
     Raises:
         UnknownPurposeError: ``default_purpose`` is not known to the policy.
@@ -69,6 +79,8 @@ class Shield:
         pseudonym_key: PseudonymKey | None = None,
         encryptor: FieldEncryptor | EnvelopeCipher | None = None,
         default_purpose: str | None = None,
+        scanner: Scanner | None = None,
+        quarantine: QuarantineStore | None = None,
     ) -> None:
         if not tenant:
             raise ValueError("tenant must be a non-empty id")
@@ -78,9 +90,16 @@ class Shield:
         self.audit = audit if isinstance(audit, AuditPipeline) else AuditPipeline(sinks=_as_sinks(audit))
         self.default_purpose = policy.check_purpose(default_purpose) if default_purpose else None
         pseudonymizer = Pseudonymizer(pseudonym_key) if pseudonym_key is not None else None
+        cipher = encryptor if isinstance(encryptor, EnvelopeCipher) else getattr(encryptor, "cipher", None)
         if isinstance(encryptor, EnvelopeCipher):
             encryptor = encryptor.for_fields()
         self._filter = FieldFilter(policy, tenant=tenant, pseudonymizer=pseudonymizer, encryptor=encryptor)
+        self._quarantine = quarantine
+        self._guard = (
+            TextGuard(policy, tenant=tenant, scanner=scanner, pseudonymizer=pseudonymizer, cipher=cipher)
+            if policy.dlp is not None
+            else None
+        )
         self.audit.emit(
             PolicyLoaded(
                 **self._event_base(),
@@ -108,6 +127,8 @@ class Shield:
         """
         try:
             result = self._filter.filter(records, purpose=purpose, sobject=sobject)
+            if self._guard is not None:
+                result = self._guard_text(result, purpose=purpose, sobject=sobject)
         except ShieldError as exc:
             self._audit_blocked(exc, purpose=purpose, sobject=sobject)
             raise
@@ -234,6 +255,47 @@ class Shield:
                 for d, n in sorted(result.field_counts().items(), key=lambda item: item[0].path)
             ),
         )
+
+    def _guard_text(self, result: FilterResult, *, purpose: str, sobject: str | None) -> FilterResult:
+        """Scan the kept text fields (policy ``dlp``), redact them in place, hold back what must not pass."""
+        assert self._guard is not None  # noqa: S101 - only called when a guard exists
+        sobjects = result.record_sobjects
+        outcome = self._guard.apply(result.records, sobjects, purpose=purpose)
+        if outcome.held:
+            if self._quarantine is None:
+                kinds = sorted({kind for found in outcome.held.values() for kind in found})
+                raise QuarantineError(
+                    f"{len(outcome.held)} record(s) hold {', '.join(kinds)}, which the policy quarantines for "
+                    f"{purpose!r}, but this Shield has no quarantine store; the batch was stopped. Pass "
+                    "quarantine=QuarantineStore(...) to hold such records back and pass the rest"
+                )
+            by_object: dict[str, list[int]] = {}
+            for index in outcome.held:
+                by_object.setdefault(sobjects[index], []).append(index)
+            for held_object, indexes in by_object.items():
+                rules = sorted({rule for i in indexes for rule in outcome.rules[i]})
+                self._quarantine.hold(
+                    [result.records[i] for i in indexes],
+                    tenant=self.tenant,
+                    purpose=purpose,
+                    sobject=held_object,
+                    reason="dlp: " + ", ".join(rules),
+                    findings=[outcome.held[i] for i in indexes],
+                )
+        self.audit.emit(
+            TextScanned(
+                **self._event_base(),
+                purpose=purpose,
+                sobject=",".join(result.sobjects) or sobject,
+                record_count=len(result),
+                findings=tuple(
+                    FindingCount(path=path, kind=kind, action=action, count=count)
+                    for (path, kind, action), count in sorted(outcome.counts.items())
+                ),
+                held_back=len(outcome.held),
+            )
+        )
+        return result.withhold(outcome.held) if outcome.held else result
 
     def _audit_blocked(self, exc: ShieldError, *, purpose: str, sobject: str | None) -> None:
         if isinstance(exc, AuditError):

@@ -45,6 +45,11 @@ class FieldCipher:
     def __reduce__(self) -> NoReturn:
         raise TypeError("a FieldCipher holds unwrapped data keys and cannot be pickled")
 
+    @property
+    def cipher(self) -> EnvelopeCipher:
+        """The envelope cipher behind it."""
+        return self._cipher
+
     def context_for(self, context: FieldContext, /) -> EncryptionContext:
         """The encryption context a field value is bound to (deterministic fields: without object, field, record)."""
         key = (context.tenant, context.purpose, context.sobject, context.field)
