@@ -17,11 +17,14 @@ from typing import Any
 
 from simple_salesforce.api import Salesforce
 
-from sfshield.audit import JsonlAuditSink, verify_audit_file
+from sfshield.audit import AuditPipeline, JsonlAuditSink, verify_audit_file
 from sfshield.classification import Classification, labels_from_custom_metadata, parse_classification
+from sfshield.crypto import EnvelopeCipher
+from sfshield.dlp import QuarantineStore
 from sfshield.exceptions import QueryRejectedError
 from sfshield.filtering import FilterResult
 from sfshield.shield import Shield
+from sfshield.testing import InMemoryKeyProvider
 from sfshield.testing.org import EmbeddedOrg
 from sfshield.transforms import PseudonymKey
 
@@ -58,11 +61,21 @@ def run_demo(out: Path | None = None) -> int:
         )
         policy = _policy_from_org(sf)
         with JsonlAuditSink(folder / "audit.jsonl") as sink:
+            audit = AuditPipeline(sinks=[sink])
+            # A real deployment keeps its KEK in a key file or an HSM (sfshield.keys); the demo's lives in memory.
+            cipher = EnvelopeCipher(InMemoryKeyProvider())
+            quarantine = QuarantineStore(cipher, folder / "quarantine.db", audit=audit)
             shield = Shield(
-                policy, tenant="nordhavn-eu", org_id=handle.org_id, audit=sink, pseudonym_key=PseudonymKey.generate()
+                policy,
+                tenant="nordhavn-eu",
+                org_id=handle.org_id,
+                audit=audit,
+                pseudonym_key=PseudonymKey.generate(),
+                quarantine=quarantine,
             )
             records = _guarded_fetch(shield, sf)
             _show_purposes(shield, records)
+            _show_quarantine(quarantine)
         _show_server_log(org)
     report = verify_audit_file(folder / "audit.jsonl")
     _say(f"\nAudit trail: {report.lines} events, hash chain intact. Artefacts are in {folder}")
@@ -94,15 +107,33 @@ def _guarded_fetch(shield: Shield, sf: Salesforce) -> list[dict[str, Any]]:
 
 
 def _show_purposes(shield: Shield, records: list[dict[str, Any]]) -> None:
-    first = next((r for r in records if r.get("Cases")), records[0])
-    _say("\nThe first Contact with Cases, as Salesforce returned it (abridged):")
+    first = next((r for r in records if _has_clean_case_text(r)), records[0])
+    batch = [first, *(r for r in records if r is not first)]
+    _say("\nA Contact with Cases, as Salesforce returned it (abridged):")
     _say(_json(_abridged(first)))
     for purpose in ("support_copilot", "training"):
-        result = shield.protect([first, *records], purpose=purpose)
+        result = shield.protect(batch, purpose=purpose)
         _say(f"\n── purpose {purpose!r}: what reaches the model ──")
         _say(_json(_abridged(result[0])))
         _say(_summary(result))
-    _say("\n(free text such as Case.Description passes where a rule keeps it; the DLP scanner will inspect it)")
+        if result.held:
+            _say(f"held back: {result.held} Contact(s) whose case text holds credentials went to the quarantine")
+
+
+def _has_clean_case_text(record: dict[str, Any]) -> bool:
+    cases = record.get("Cases")
+    rows = cases.get("records", []) if isinstance(cases, dict) else []
+    text = " ".join(str(row.get("Description") or "") for row in rows)
+    return bool(rows) and "@" in text and "00D" not in text and "password" not in text.lower()
+
+
+def _show_quarantine(quarantine: QuarantineStore) -> None:
+    entries = quarantine.list()
+    if not entries:
+        return
+    kinds = Counter(kind for entry in entries for kind in entry.kinds)
+    _say(f"\nQuarantine: {len(entries)} record(s) held, encrypted, for review ({dict(sorted(kinds.items()))})")
+    _say("  (in production: sfshield quarantine list|show|release STORE; the demo's key lived in memory only)")
 
 
 def _show_server_log(org: EmbeddedOrg) -> None:
@@ -122,12 +153,16 @@ def _abridged(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_RELATIONSHIPS = frozenset({"Account", "Cases", "Owner"})
+
+
 def _summary(result: FilterResult) -> str:
     actions: Counter[str] = Counter()
     dropped: set[str] = set()
     for decision, count in result.field_counts().items():
         actions[str(decision.action)] += count
-        if decision.action == "drop":
+        # An empty lookup (Account = null) is a "field" with no label; it is not data being withheld.
+        if decision.action == "drop" and not (decision.reason == "unlabelled" and decision.path in _RELATIONSHIPS):
             dropped.add(decision.path)
     return f"field decisions over the batch: {dict(sorted(actions.items()))}; dropped: {', '.join(sorted(dropped))}"
 

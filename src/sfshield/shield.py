@@ -26,7 +26,7 @@ from sfshield.audit import (
 from sfshield.classification import Classification
 from sfshield.crypto import EnvelopeCipher
 from sfshield.dlp import Scanner
-from sfshield.dlp.guard import TextGuard
+from sfshield.dlp.guard import GuardOutcome, TextGuard
 from sfshield.exceptions import AuditError, FilterError, QuarantineError, ShieldError
 from sfshield.filtering import FieldFilter, FilterResult
 from sfshield.protocols import AuditSink, FieldEncryptor
@@ -282,6 +282,13 @@ class Shield:
                     reason="dlp: " + ", ".join(rules),
                     findings=[outcome.held[i] for i in indexes],
                 )
+        if outcome.scanned:
+            self._emit_text_scanned(result, outcome, purpose=purpose, sobject=sobject)
+        return result.withhold(outcome.held) if outcome.held else result
+
+    def _emit_text_scanned(
+        self, result: FilterResult, outcome: GuardOutcome, *, purpose: str, sobject: str | None
+    ) -> None:
         self.audit.emit(
             TextScanned(
                 **self._event_base(),
@@ -293,9 +300,9 @@ class Shield:
                     for (path, kind, action), count in sorted(outcome.counts.items())
                 ),
                 held_back=len(outcome.held),
+                texts_scanned=outcome.scanned,
             )
         )
-        return result.withhold(outcome.held) if outcome.held else result
 
     def _audit_blocked(self, exc: ShieldError, *, purpose: str, sobject: str | None) -> None:
         if isinstance(exc, AuditError):

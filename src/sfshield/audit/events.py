@@ -198,6 +198,8 @@ class TextScanned(AuditEvent):
     purpose: str
     sobject: str | None = None
     record_count: int
+    texts_scanned: int = 0
+    """How many text values were scanned (kept text fields the policy lists)."""
     findings: tuple[FindingCount, ...] = ()
     held_back: int = 0
     """Records withheld from the caller (quarantined or blocked) because of what was found."""

@@ -41,9 +41,11 @@ class GuardOutcome:
         held: indexes of the records to hold back (quarantine), with the kinds found in each.
         counts: findings per (field path, kind, action).
         rules: for each held record, the rules that held it (for the quarantine's reason).
+        scanned: how many text values were scanned.
     """
 
     held: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    scanned: int = 0
     counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     rules: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
@@ -207,6 +209,7 @@ class TextGuard:
         outcome: GuardOutcome,
     ) -> tuple[str | None, frozenset[str]]:
         field_name = path.rsplit(".", 1)[-1]
+        outcome.scanned += 1
         result = self._scanner.scan(text, field=field_name)
         if not result:
             return text, frozenset()
