@@ -353,3 +353,48 @@ class TestQuarantineKeysAndFiles:
         setattr(site, missing, typo)
         assert site.run("list") == 2
         assert "no such" in capsys.readouterr().err and not typo.exists()
+
+
+class TestScanWithPolicy:
+    POLICY = """
+version = "p1"
+[labels]
+"*.Id" = { sensitivity = "Public" }
+[dlp]
+fields = ["Case.Description", "*.Comments"]
+dictionary = ["Bluebird"]
+allow = ["help@acme.example"]
+"""
+
+    def test_the_policy_picks_fields_dictionary_and_allow_list(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        policy = tmp_path / "policy.toml"
+        policy.write_text(self.POLICY)
+        data = write_jsonl(
+            tmp_path / "cases.jsonl",
+            [
+                {
+                    "attributes": {"type": "Case"},
+                    "Id": "500000000000001AAA",
+                    "Subject": "mail ana@example.com",  # not listed: not scanned
+                    "Description": "Bluebird rollout; write help@acme.example or bob@example.com",
+                    "Account": {"Comments": "card 4111 1111 1111 1111"},
+                },
+            ],
+        )
+        code, lines, _ = scan(capsys, "--policy", str(policy), str(data))
+        assert code == 1
+        found = {(f["field"], f["kind"]) for line in lines for f in line["findings"]}
+        assert found == {
+            ("Description", "IP_MARKER"),
+            ("Description", "EMAIL_ADDRESS"),
+            ("Account.Comments", "CREDIT_CARD"),
+        }
+
+    def test_a_policy_without_dlp_fields_is_refused(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        policy = tmp_path / "policy.toml"
+        policy.write_text('version = "p1"\n')
+        data = write_jsonl(tmp_path / "cases.jsonl", [{"Id": "1", "Description": "x"}])
+        assert main(["scan", "--policy", str(policy), str(data)]) == 2
+        assert "no dlp section" in capsys.readouterr().err

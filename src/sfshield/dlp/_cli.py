@@ -27,6 +27,7 @@ from sfshield._streams import detect_format, open_counted, read_records
 from sfshield.audit import AuditPipeline, JsonlAuditSink
 from sfshield.crypto import EnvelopeCipher, SQLiteKeyStore
 from sfshield.dlp.findings import Confidence
+from sfshield.dlp.policy import DlpPolicy
 from sfshield.dlp.quarantine import QuarantineEntry, QuarantineStatus, QuarantineStore
 from sfshield.dlp.scanner import Scanner, ScanResult
 from sfshield.exceptions import ConfigurationError, InputFileError
@@ -74,6 +75,15 @@ def _add_scan(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="report findings at this level or above (default: possible)",
     )
     scan.add_argument("--fields", metavar="F1,F2", help="scan only these fields (nested ones as Account.Description)")
+    scan.add_argument(
+        "--policy",
+        type=Path,
+        metavar="P",
+        help="a policy file: scan the text fields its dlp section lists, with its dictionary, allow-list and threshold",
+    )
+    scan.add_argument(
+        "--object", dest="sobject", metavar="O", help="with --policy: the records' object when they do not say (CSV)"
+    )
     scan.add_argument("--format", choices=("csv", "jsonl"), help="input format (default: by extension)")
     scan.add_argument("input", type=Path, metavar="FILE")
     scan.set_defaults(run=run_scan)
@@ -84,18 +94,25 @@ def run_scan(args: argparse.Namespace) -> int:
     fmt = detect_format(args.input, args.format)
     if not args.input.is_file():
         raise InputFileError(f"{args.input}: no such input file; check the path")
-    scanner = Scanner(
-        dictionary=_dictionary(args.dictionary) if args.dictionary else (),
-        allow=args.allow,
-        min_confidence=Confidence[args.min_confidence.upper()],
-    )
+    dlp = _dlp_section(args.policy) if args.policy else None
+    dictionary = _dictionary(args.dictionary) if args.dictionary else []
+    allow = list(args.allow)
+    min_confidence = Confidence[args.min_confidence.upper()]
+    if dlp is not None:
+        dictionary += dlp.dictionary
+        allow += dlp.allow
+        if args.min_confidence == Confidence.POSSIBLE.name.lower():
+            min_confidence = dlp.min_confidence
+    scanner = Scanner(dictionary=dictionary, allow=allow, min_confidence=min_confidence)
     fields = [name.strip() for name in args.fields.split(",") if name.strip()] if args.fields else None
     kinds: Counter[str] = Counter()
     records = flagged = 0
     started = time.monotonic()
     with open_counted(args.input) as (stream, counter):
         for records, record in enumerate(read_records(stream, fmt, str(args.input)), start=1):
-            found = scanner.scan_record(_flatten(record), fields=fields)
+            flat = _flatten(record)
+            chosen = fields if dlp is None else _policy_fields(dlp, flat, _object_of(record, args.sobject))
+            found = scanner.scan_record(flat, fields=chosen)
             if found:
                 flagged += 1
                 kinds.update(finding.kind for result in found.values() for finding in result)
@@ -103,6 +120,32 @@ def run_scan(args: argparse.Namespace) -> int:
         size = counter.count
     _say(_summary(records, flagged, kinds, size, time.monotonic() - started), err=True)
     return 1 if flagged else 0
+
+
+def _dlp_section(path: Path) -> DlpPolicy:
+    from sfshield.classification import load_classification  # noqa: PLC0415 - only with --policy
+
+    policy = load_classification(path)
+    if policy.dlp is None or not policy.dlp.fields:
+        raise ConfigurationError(f"{path}: the policy has no dlp section listing text fields; add [dlp] fields = [...]")
+    return policy.dlp
+
+
+def _object_of(record: Mapping[str, Any], default: str | None) -> str:
+    attributes = record.get("attributes")
+    if isinstance(attributes, Mapping) and isinstance(attributes.get("type"), str):
+        return str(attributes["type"])
+    return default or "?"
+
+
+def _policy_fields(dlp: DlpPolicy, flat: Mapping[str, Any], sobject: str) -> list[str]:
+    """The flattened fields the policy's dlp section lists: top level by object, nested ones by ``*.Field``."""
+    chosen = []
+    for path in flat:
+        head, _, leaf = path.rpartition(".")
+        if dlp.scans(sobject if not head else "?", leaf):
+            chosen.append(path)
+    return chosen
 
 
 def _dictionary(path: Path) -> list[str]:
