@@ -369,6 +369,7 @@ allow = ["help@acme.example"]
     def test_the_policy_picks_fields_dictionary_and_allow_list(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """Only the listed fields are scanned; the policy's dictionary and allow-list apply."""
         policy = tmp_path / "policy.toml"
         policy.write_text(self.POLICY)
         data = write_jsonl(
@@ -393,6 +394,7 @@ allow = ["help@acme.example"]
         }
 
     def test_a_policy_without_dlp_fields_is_refused(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A policy that lists no text fields would scan nothing: refused with a hint."""
         policy = tmp_path / "policy.toml"
         policy.write_text('version = "p1"\n')
         data = write_jsonl(tmp_path / "cases.jsonl", [{"Id": "1", "Description": "x"}])
