@@ -7,6 +7,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -200,3 +201,12 @@ def test_text_that_has_no_utf8_form_is_still_scanned() -> None:
 def test_finding_rejects_an_empty_span() -> None:
     with pytest.raises(ValueError, match="start < end"):
         Finding(3, 3, "X", Confidence.LIKELY, "d")
+
+
+def test_one_scanner_is_shared_safely_between_threads() -> None:
+    texts = [f"case {i}: mail user{i}@example.com, card 4111 1111 1111 1111" for i in range(400)]
+    expected = [kinds(text) for text in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(kinds, texts))
+    assert results == expected
+    assert all(len(found) == 2 for found in results)
