@@ -67,6 +67,16 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
+@nox.session(name="eval")
+def dlp_eval(session: nox.Session) -> None:
+    """Run the DLP evaluation: per-kind precision/recall on the labelled corpus; fails when a threshold is missed.
+
+    The same thresholds gate CI through tests/dlp/test_eval.py; this prints the whole table and failure shapes.
+    """
+    session.install("-e", ".")
+    session.run("python", "-m", "benchmarks", "--only", "dlp-eval")
+
+
 @nox.session
 def demo(session: nox.Session) -> None:
     """Run the demo."""

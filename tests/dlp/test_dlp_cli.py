@@ -25,7 +25,7 @@ RECORDS: list[dict[str, Any]] = [
     {
         "attributes": {"type": "Case"},
         "Id": "500000000000003AAA",
-        "Description": f"reach me at {PHONE}",
+        "Description": f"Ana at {PHONE}",
         "Account": {"attributes": {"type": "Account"}, "Description": "CONFIDENTIAL: Project Falcon launches"},
     },
 ]

@@ -72,7 +72,7 @@ def test_a_validated_iban_beats_a_card_beats_a_phone() -> None:
 
 
 def test_context_raises_confidence_and_field_names_count_as_context() -> None:
-    (plain,) = SCANNER.scan("reach me at 415-555-0100")
+    (plain,) = SCANNER.scan("Ana, 415-555-0100")
     (near,) = SCANNER.scan("phone: 415-555-0100")
     (field,) = SCANNER.scan("415-555-0100", field="MobilePhone")
     assert plain.confidence == Confidence.LIKELY

@@ -24,12 +24,14 @@ from sfshield.dlp.redaction import ActionSpec, Redaction, Redactor, redact
 from sfshield.dlp.scanner import ENGINE, Scanner, ScanResult
 
 if TYPE_CHECKING:
+    from sfshield.dlp.presidio import PresidioDetector
     from sfshield.dlp.quarantine import Partition, QuarantineEntry, QuarantineStatus, QuarantineStore, partition
     from sfshield.dlp.vault import LeakReport, PlaceholderVault, Restoration
 
 # The vault and the quarantine need SQLite, pydantic and the cipher; scanning and redacting do not.
 _LAZY = {
     **dict.fromkeys(("LeakReport", "PlaceholderVault", "Restoration"), "sfshield.dlp.vault"),
+    "PresidioDetector": "sfshield.dlp.presidio",
     **dict.fromkeys(
         ("Partition", "QuarantineEntry", "QuarantineStatus", "QuarantineStore", "partition"), "sfshield.dlp.quarantine"
     ),
@@ -59,6 +61,7 @@ __all__ = [
     "Partition",
     "Pattern",
     "PlaceholderVault",
+    "PresidioDetector",
     "QuarantineEntry",
     "QuarantineStatus",
     "QuarantineStore",

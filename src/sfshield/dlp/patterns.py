@@ -85,6 +85,8 @@ class Pattern:
     requires_context: bool = False
     exclude_context: tuple[str, ...] = ()
     """Lower-case words that, near the match, make it VERY_UNLIKELY (``version`` before ``1.2.3.4``)."""
+    priority_override: int | None = None
+    """The overlap priority, when it must differ from the kind's (an IBAN-shaped exclusion above cards)."""
     shrink: bool = False
     """When the validator refuses a match, retry shorter matches ending at a space inside it (two phone numbers
     separated by one space are otherwise read as one long, invalid number)."""
@@ -100,11 +102,51 @@ class Pattern:
     @property
     def priority(self) -> int:
         """The overlap priority of the pattern's kind (50 for kinds the table does not know)."""
+        if self.priority_override is not None:
+            return self.priority_override
         return KIND_PRIORITY.get(self.kind or "", 50)
 
 
-_PHONE_CONTEXT = ("phone", "tel", "mobile", "cell", "call", "fax", "contact", "whatsapp", "ring", "handy", "telefon")
-_SECRET_WORDS = r"(?:password|passwd|pwd|passphrase|pin code)"  # noqa: S105 - keywords, not a password
+_BARE_PHONE_CONTEXT = (
+    "phone",
+    "tel",
+    "mobile",
+    "cell",
+    "call",
+    "fax",
+    "contact",
+    "whatsapp",
+    "ring",
+    "handy",
+    "telefon",
+)
+_PHONE_CONTEXT = (
+    *_BARE_PHONE_CONTEXT,
+    "tél",
+    "portable",
+    "rappel",
+    "rappeler",
+    "rückruf",
+    "mobil",
+    "erreichbar",
+    "durchwahl",
+    "direct line",
+    "reach",
+)
+_BIRTH_CONTEXT = (
+    "born",
+    "birth",
+    "dob",
+    "d.o.b",
+    "birthday",
+    "geburtsdatum",
+    "geboren",
+    "geb.",
+    "né le",
+    "née le",
+    "naissance",
+)
+_SECRET_WORDS = r"(?:password|passwd|pwd|passphrase|pin code|passwort|kennwort|mot de passe)"  # noqa: S105 - keywords, not a password
 _KEY_WORDS = (
     r"(?:secret|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|access[_-]?token|bearer|token|"
     r"private[_-]?key|credentials?)"
@@ -140,7 +182,7 @@ def _phone(text: str) -> bool:
         return True  # NANP: area code and exchange start 2-9
     if len(digits) == 11 and digits[0] == "1" and digits[1] in "23456789" and digits[4] in "23456789":
         return True
-    return digits[0] == "0" and digits[1] != "0" and 10 <= len(digits) <= 11  # national trunk prefix (EU, UK)
+    return digits[0] == "0" and digits[1] != "0" and 10 <= len(digits) <= 12  # national trunk prefix (EU, UK)
 
 
 def _email(text: str) -> bool:
@@ -164,14 +206,37 @@ def _jwt_kind(text: str) -> str | None:
     return None
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
 def _generic_secret(text: str) -> bool:
-    return len(text) >= 16 and validators.entropy_bits_per_char(text) >= 3.5 and not text.isalpha()
+    if len(text) < 16:
+        return False
+    if text.isalpha():
+        # Letters only: a random key has both cases and high entropy; a CamelCase word does not.
+        return (
+            len(text) >= 24
+            and not text.islower()
+            and not text.isupper()
+            and (validators.entropy_bits_per_char(text) >= 4.0)
+        )
+    # Random hex carries at most 4 bits per character; 32-hex keys often measure just above 3.
+    floor = 3.0 if all(char in _HEX for char in text) else 3.5
+    return validators.entropy_bits_per_char(text) >= floor
 
 
 def _password(text: str) -> bool:
     # Placeholder-shaped values are reported too: a look-alike must not hide a password. The redactor leaves its
     # own placeholders and (authenticated) surrogates alone.
     return len(text) >= 6 and text.lower() not in {"required", "reset", "changed", "expired", "policy", "protected"}
+
+
+def _bare_password(text: str) -> bool:
+    """A value after a password keyword without ``:`` or ``=``: only when it looks made up, not like a word."""
+    has_digit = any(char.isdigit() for char in text)
+    has_letter = any(char.isalpha() for char in text)
+    has_symbol = any(not char.isalnum() for char in text)
+    return _password(text) and ((has_digit and has_letter) or (has_letter and has_symbol))
 
 
 def _record_id(text: str) -> bool:
@@ -224,7 +289,8 @@ def pii_patterns() -> list[Pattern]:
             r"\b[0-9]{10,11}\b",
             _C.UNLIKELY,
             validator=_phone,
-            context=_PHONE_CONTEXT,
+            context=_BARE_PHONE_CONTEXT,
+            window=20,
             requires_context=True,
         ),
         Pattern(
@@ -233,6 +299,7 @@ def pii_patterns() -> list[Pattern]:
             r"\b[0-9](?:[ -]?[0-9]){11,18}\b",
             _C.VERY_LIKELY,
             validator=validators.card_number,
+            shrink=True,
             context=("card", "visa", "mastercard", "amex", "credit", "cc", "kreditkarte", "carte"),
         ),
         Pattern(
@@ -241,6 +308,7 @@ def pii_patterns() -> list[Pattern]:
             r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b",
             _C.VERY_LIKELY,
             validator=validators.iban,
+            shrink=True,
         ),
         Pattern(
             "us_ssn",
@@ -290,9 +358,28 @@ def pii_patterns() -> list[Pattern]:
             r"\b(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}[./-][0-9]{1,2}[./-](?:[0-9]{4}|[0-9]{2}))\b",
             _C.LIKELY,
             validator=_plausible_birth_date,
-            context=("born", "birth", "dob", "d.o.b", "birthday", "geburtsdatum", "geboren", "né le", "née le"),
+            context=(
+                "born",
+                "birth",
+                "dob",
+                "d.o.b",
+                "birthday",
+                "geburtsdatum",
+                "geboren",
+                "geb.",
+                "né le",
+                "née le",
+                "naissance",
+            ),
             window=32,
             requires_context=True,
+        ),
+        Pattern(
+            # Anything shaped like an IBAN (even with a wrong check digit) is not a card number.
+            "iban_shape",
+            None,
+            r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
+            priority_override=88,
         ),
         Pattern(
             "salesforce_record_id",
@@ -309,7 +396,7 @@ def secret_patterns() -> list[Pattern]:
         Pattern(
             "private_key",
             _K.PRIVATE_KEY,
-            r"-----BEGIN[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\r\n\t :-]*?"
+            r"-----BEGIN[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\r\n\t :,-]*?"
             r"-----END[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\r\n]*)",
             _C.VERY_LIKELY,
         ),
@@ -335,7 +422,8 @@ def secret_patterns() -> list[Pattern]:
         Pattern(
             "salesforce_consumer_secret",
             _K.SALESFORCE_CONSUMER_SECRET,
-            r"(?i)(?:consumer|client)[ _-]?secret[\"']?\s*(?:[:=]|is)?\s*[\"']?([A-Za-z0-9+/=.]{64}|[0-9]{19})\b",
+            r"(?i)(?:consumer|client)[ _-]?secret[\"']?\s*(?:[:=]|\bis\b|\blautet\b|\best\b)?\s*[\"']?"
+            r"([A-Za-z0-9+/=.]{64}|[0-9]{19})\b",
             _C.VERY_LIKELY,
             group=1,
         ),
@@ -359,15 +447,23 @@ def secret_patterns() -> list[Pattern]:
         Pattern(
             "password_assignment",
             _K.GENERIC_SECRET,
-            rf"(?i)\b{_SECRET_WORDS}[\"']?\s*(?:[:=]|\bis\b)\s*[\"']?([^\s\"',;]{{6,128}})",
+            rf"(?i)\b{_SECRET_WORDS}[\"']?\s*(?:[:=]|\bis\b|\blautet\b|\bist\b|\best\b)\s*[\"']?([^\s\"',;]{{6,128}})",
             _C.LIKELY,
             group=1,
             validator=_password,
         ),
         Pattern(
+            "password_bare",
+            _K.GENERIC_SECRET,
+            rf"(?i)\b{_SECRET_WORDS}\s+[\"']?([^\s\"',;]{{6,128}})",
+            _C.LIKELY,
+            group=1,
+            validator=_bare_password,
+        ),
+        Pattern(
             "keyword_secret",
             _K.GENERIC_SECRET,
-            rf"(?i)\b{_KEY_WORDS}[\"']?\s*(?:[:=]|\bis\b)?\s*[\"']?([A-Za-z0-9+/=_.~-]{{16,256}})",
+            rf"(?i)(?:\b|_){_KEY_WORDS}[\"']?\s*(?:[:=]|\bis\b)?\s*[\"']?([A-Za-z0-9+/=_.~-]{{16,256}})",
             _C.LIKELY,
             group=1,
             validator=_generic_secret,
@@ -375,7 +471,14 @@ def secret_patterns() -> list[Pattern]:
     ]
 
 
-_AMOUNT = r"(?:[0-9]+(?:[.,][0-9]+)?\s?%|[$€£]\s?[0-9][0-9,.]*(?:\s?[kKmM]\b)?|[0-9][0-9,.]*\s?(?:USD|EUR|GBP|CHF)\b)"
+_AMOUNT = (
+    r"(?:[0-9]+(?:[.,][0-9]+)?\s?%|[$€£]\s?[0-9]+(?:[.,][0-9]+)*(?:\s?[kKmM]\b)?|(?:USD|EUR|GBP|CHF)\s?[0-9]+"
+    r"(?:[.,][0-9]+)*|[0-9]+(?:[., ][0-9]{3})*(?:[.,][0-9]+)?\s?(?:USD|EUR|GBP|CHF|€))"
+)
+_COMMERCIAL_WORDS = (
+    r"discount|rebate|list price|net price|unit price|price|pricing|margin|contract value|acv|tcv|arr|"
+    r"renewal uplift|uplift|payment terms|rabatt|nachlass|listenpreis|preis|remise|prix catalogue|prix|tarif"
+)
 
 
 def commercial_patterns() -> list[Pattern]:
@@ -385,14 +488,14 @@ def commercial_patterns() -> list[Pattern]:
             "confidentiality_marker",
             _K.IP_MARKER,
             r"(?i)\b(?:strictly confidential|confidential|internal use only|internal only|do not distribute|"
-            r"proprietary and confidential|attorney[- ]client privileged|under nda)\b",
+            r"proprietary and confidential|attorney[- ]client privileged|under nda|streng vertraulich|vertraulich|"
+            r"nur für den internen gebrauch|strictement confidentiel|confidentiel|usage interne uniquement)\b",
             _C.LIKELY,
         ),
         Pattern(
             "commercial_terms",
             _K.COMMERCIAL_TERMS,
-            r"(?i)\b(?:discount|rebate|list price|net price|unit price|price|pricing|margin|contract value|"
-            r"acv|tcv|arr|renewal uplift|uplift|payment terms)\b[^.\n]{0,40}?" + _AMOUNT,
+            rf"(?i)\b(?:(?:{_COMMERCIAL_WORDS})\b[^.\n]{{0,40}}?{_AMOUNT}|{_AMOUNT}\s(?:{_COMMERCIAL_WORDS})\b)",
             _C.LIKELY,
         ),
     ]

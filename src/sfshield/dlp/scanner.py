@@ -21,6 +21,7 @@ model. Findings never contain the matched text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,10 @@ class Scanner:
         self.min_confidence = min_confidence
         self._compiled = tuple(_compile(p.regex) for p in self._patterns)
         self._set = _compile_set(self._patterns) if _re2 is not None else None
+        # The binding's Set.Match is a thin Python wrapper (encode, call, "or None"); on the hot path we call the
+        # compiled set directly with UTF-8 bytes when the binding exposes it, and the public method otherwise.
+        inner = getattr(self._set, "_set", None)
+        self._match_bytes = inner.Match if inner is not None and hasattr(inner, "Match") else None
 
     def __repr__(self) -> str:
         return (
@@ -193,12 +198,11 @@ class Scanner:
         indexes: Iterable[int] = range(len(self._patterns))
         if self._set is not None:
             try:
-                matched = self._set.Match(text)
+                matched = self._match_bytes(text.encode()) if self._match_bytes else self._set.Match(text)
             except UnicodeEncodeError:
-                # RE2 works on UTF-8 and a lone surrogate has no UTF-8 form: let re run every pattern instead.
-                matched = None
-            if matched is not None:
-                if not matched:
+                pass  # RE2 works on UTF-8 and a lone surrogate has no UTF-8 form: let re run every pattern instead
+            else:
+                if not matched:  # the binding returns None (not []) when nothing matches
                     return []
                 indexes = sorted(matched)
         lowered = _Lowered(text)
@@ -282,7 +286,10 @@ def _evaluate(  # noqa: PLR0917 - the hot path: positional on purpose
     kind = pattern.kind
     if kind is not None and pattern.refine is not None:
         kind = pattern.refine(value) or kind
-    return _Candidate(start, end, kind, confidence, pattern.name, KIND_PRIORITY.get(kind or "", 50))
+    priority = pattern.priority_override
+    if priority is None:
+        priority = KIND_PRIORITY.get(kind or "", 50)
+    return _Candidate(start, end, kind, confidence, pattern.name, priority)
 
 
 def _shrunk(  # noqa: PLR0917 - mirrors _evaluate
@@ -301,9 +308,19 @@ def _shrunk(  # noqa: PLR0917 - mirrors _evaluate
 
 
 def _near(lowered: str, start: int, end: int, words: tuple[str, ...], window: int) -> bool:
-    before = lowered[max(0, start - window) : start]
-    after = lowered[end : end + window // 2]
-    return any(word in before or word in after for word in words)
+    """Whether one of ``words`` stands, as a whole word, within ``window`` characters of the match.
+
+    The window reaches ``window`` characters before the match and half as many after it. Whole words: ``tel`` must
+    not fire inside "Telko", nor ``ver`` inside "server".
+    """
+    finder = _word_finder(words)
+    return bool(finder.search(lowered, max(0, start - window), start) or finder.search(lowered, end, end + window // 2))
+
+
+@functools.lru_cache(maxsize=256)
+def _word_finder(words: tuple[str, ...]) -> re.Pattern[str]:
+    alternation = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
 
 
 def _external(detector: Detector, text: str) -> Iterator[_Candidate]:
