@@ -28,6 +28,12 @@ The tree::
     ├── ScanError                     the DLP scanner could not scan a text; nothing was passed as clean
     ├── SensitiveDataBlockedError     free text held data the policy blocks for the purpose; nothing was returned
     ├── QuarantineError               the quarantine store failed, or a quarantined record cannot be reviewed
+    ├── SalesforceError               talking to Salesforce failed (mapped at one boundary; never a response body)
+    │   ├── AuthenticationError       OAuth failed (client, key, secret or user refused); never retried
+    │   ├── TenantMismatchError       a token belongs to another org than the tenant's; it was revoked
+    │   ├── ScopeError                the granted OAuth scopes exceed what the tenant allows; the token was revoked
+    │   ├── PrivilegeError            the integration user holds more rights than the tenant allows (lists them)
+    │   └── TransientError            Salesforce or the network failed temporarily and retries were exhausted
     ├── VaultError                    a placeholder vault is unknown, expired or cannot be read
     └── AuditError                    the audit trail could not be kept
         ├── AuditSinkError            a sink failed: the guarded operation was stopped (fail closed)
@@ -40,7 +46,7 @@ keeps catching everything sfshield raises on purpose.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -50,6 +56,7 @@ __all__ = [
     "AuditIntegrityError",
     "AuditProcessorError",
     "AuditSinkError",
+    "AuthenticationError",
     "ClassificationError",
     "ConfigurationError",
     "CryptoError",
@@ -61,14 +68,19 @@ __all__ = [
     "KeyProviderError",
     "MessageAgeError",
     "PolicyLoadError",
+    "PrivilegeError",
     "QuarantineError",
     "QueryRejectedError",
     "ReplayError",
+    "SalesforceError",
     "ScanError",
+    "ScopeError",
     "SensitiveDataBlockedError",
     "ShieldError",
     "SoqlSyntaxError",
+    "TenantMismatchError",
     "TokenStoreError",
+    "TransientError",
     "UnknownPurposeError",
     "UnresolvedObjectError",
     "VaultError",
@@ -307,6 +319,71 @@ class QuarantineError(ShieldError):
 
 class VaultError(ShieldError):
     """A placeholder vault is unknown, expired, or cannot be read; no placeholder was restored."""
+
+
+class SalesforceError(ShieldError):
+    """Talking to Salesforce failed. Translated at one boundary; the message never quotes a response body.
+
+    Attributes:
+        tenant: the tenant whose org was called.
+        error_code: Salesforce's ``errorCode`` (``INVALID_SESSION_ID`` …) or the HTTP status, when known.
+        request_id: the ``X-SFDC-REQUEST-ID`` sfshield sent, to find the call in Salesforce's event logs.
+    """
+
+    def __init__(
+        self, message: str, *, tenant: str | None = None, error_code: str | None = None, request_id: str | None = None
+    ) -> None:
+        self.tenant = tenant
+        self.error_code = error_code
+        self.request_id = request_id
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_salesforce_error, (type(self), str(self), self.tenant, self.error_code, self.request_id))
+
+
+def _rebuild_salesforce_error(
+    cls: type[SalesforceError], message: str, tenant: str | None, error_code: str | None, request_id: str | None
+) -> SalesforceError:
+    return cls(message, tenant=tenant, error_code=error_code, request_id=request_id)
+
+
+class AuthenticationError(SalesforceError):
+    """OAuth failed: the client, its key or secret, or the integration user was refused. Never retried."""
+
+
+class TenantMismatchError(SalesforceError):
+    """A token belongs to another org than the tenant's. The token was revoked; nothing was read with it."""
+
+
+class ScopeError(SalesforceError):
+    """The OAuth scopes Salesforce granted exceed what the tenant allows (``full``, ``web`` …).
+
+    The token was revoked. Narrow the connected app's scopes, or allow the scope for this tenant on purpose.
+    """
+
+
+class PrivilegeError(SalesforceError):
+    """The integration user holds more rights than the tenant allows; the client refused to start.
+
+    Attributes:
+        excessive: what is excessive (``PermissionsViewAllData``, ``read:Opportunity`` …), never record data.
+    """
+
+    def __init__(self, message: str, *, excessive: tuple[str, ...] = (), tenant: str | None = None) -> None:
+        self.excessive = excessive
+        super().__init__(message, tenant=tenant)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_privilege_error, (str(self), self.excessive, self.tenant))
+
+
+def _rebuild_privilege_error(message: str, excessive: tuple[str, ...], tenant: str | None) -> PrivilegeError:
+    return PrivilegeError(message, excessive=excessive, tenant=tenant)
+
+
+class TransientError(SalesforceError):
+    """Salesforce or the network failed temporarily (5xx, timeout, lock, request limit) and retries ran out."""
 
 
 class AuditError(ShieldError):
