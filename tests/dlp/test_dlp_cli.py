@@ -400,3 +400,27 @@ allow = ["help@acme.example"]
         data = write_jsonl(tmp_path / "cases.jsonl", [{"Id": "1", "Description": "x"}])
         assert main(["scan", "--policy", str(policy), str(data)]) == 2
         assert "no dlp section" in capsys.readouterr().err
+
+
+class TestScanWithPolicyFailsClosed:
+    POLICY = 'version = "p1"\n[dlp]\nfields = ["Case.Description"]\n'
+
+    def test_records_without_an_object_are_refused(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A scan that cannot tell which fields the policy means must not report 'nothing found' (a CI gate)."""
+        policy = tmp_path / "policy.toml"
+        policy.write_text(self.POLICY)
+        data = write_jsonl(tmp_path / "rows.jsonl", [{"Id": "1", "Description": "card 4111 1111 1111 1111"}])
+        assert main(["scan", "--policy", str(policy), str(data)]) == 2
+        assert "--object" in capsys.readouterr().err
+        assert main(["scan", "--policy", str(policy), "--object", "Cases", str(data)]) == 2
+        assert "lists no field of 'Cases'" in capsys.readouterr().err
+        code, lines, _ = scan(capsys, "--policy", str(policy), "--object", "Case", str(data))
+        assert code == 1 and lines
+
+    def test_fields_and_policy_are_exclusive(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """Two ways to choose fields at once would silently ignore one of them."""
+        policy = tmp_path / "policy.toml"
+        policy.write_text(self.POLICY)
+        data = write_jsonl(tmp_path / "rows.jsonl", [{"Id": "1", "Description": "x"}])
+        assert main(["scan", "--policy", str(policy), "--fields", "Description", str(data)]) == 2
+        assert "give one of them" in capsys.readouterr().err

@@ -78,3 +78,11 @@ def test_the_policy_checks_dlp_purposes_and_hashes_the_section() -> None:
     plain = Classification.model_validate(base)
     scanned = Classification.model_validate({**base, "dlp": {"fields": ["Case.Description"]}})
     assert plain.sha256 != scanned.sha256
+
+
+def test_a_broad_allow_rule_never_lets_credentials_through() -> None:
+    policy = DlpPolicy.model_validate({"rules": [{"purposes": ["*"], "kinds": "*", "action": "allow"}]})
+    assert policy.decide("EMAIL_ADDRESS", "training").action is TextAction.ALLOW
+    decision = policy.decide("SALESFORCE_ACCESS_TOKEN", "training")
+    assert decision.action is TextAction.QUARANTINE
+    assert "never allowed" in decision.rule

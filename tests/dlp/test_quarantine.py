@@ -606,3 +606,13 @@ class TestPartition:
 def test_the_docstring_examples_run() -> None:
     """The examples in the module's docstrings are correct."""
     assert doctest.testmod(quarantine, raise_on_error=False).failed == 0
+
+
+@pytest.mark.parametrize(
+    ("must_hold", "error"),
+    [("CREDIT_CARD", TypeError), ({"credit_card"}, ValueError), ({"secret"}, ValueError)],
+)
+def test_partition_refuses_kind_sets_that_would_match_nothing(must_hold: object, error: type[Exception]) -> None:
+    rows = [{"Description": "card 4111 1111 1111 1111"}]
+    with pytest.raises(error):
+        partition(rows, [Scanner().scan_record(rows[0])], must_hold=must_hold)  # type: ignore[arg-type]

@@ -210,3 +210,32 @@ def test_one_scanner_is_shared_safely_between_threads() -> None:
         results = list(pool.map(kinds, texts))
     assert results == expected
     assert all(len(found) == 2 for found in results)
+
+
+def test_an_unreported_candidate_does_not_hide_a_finding_it_overlaps() -> None:
+    assert kinds("Ab 01.12.2025 15% Rabatt auf alle Lizenzen") == [(K.COMMERCIAL_TERMS, "15% Rabatt")]
+    assert kinds("Card: AB12 4111 1111 1111 1111") == [(K.CREDIT_CARD, "4111 1111 1111 1111")]
+
+
+def test_case_insensitive_matching_folds_non_ascii_letters() -> None:
+    scanner = Scanner(dictionary=["Zürich Deal"])
+    assert kinds("the ZÜRICH DEAL closes", scanner) == [(K.IP_MARKER, "ZÜRICH DEAL")]
+    assert kinds("NUR FÜR DEN INTERNEN GEBRAUCH") == [(K.IP_MARKER, "NUR FÜR DEN INTERNEN GEBRAUCH")]
+
+
+@pytest.mark.parametrize(
+    "text", ["ab@cd.io " * 40_000, "-----BEGIN PRIVATE KEY-----AAAA " * 16_000], ids=["many-findings", "many-begins"]
+)
+def test_hostile_texts_scan_in_near_linear_time(text: str) -> None:
+    started = time.perf_counter()
+    SCANNER.scan(text)
+    assert time.perf_counter() - started < 5  # generous: quadratic behaviour took 27 and 45 s
+
+
+def test_a_string_where_a_collection_is_expected_is_refused() -> None:
+    with pytest.raises(TypeError, match="one string"):
+        Scanner(dictionary="Falcon")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="one string"):
+        SCANNER.scan_record({"Description": "card 4111 1111 1111 1111"}, fields="Description")
+    with pytest.raises(TypeError, match="Confidence"):
+        Scanner(min_confidence="LIKELY")  # type: ignore[arg-type]

@@ -185,3 +185,34 @@ def test_refiltering_redacted_text_changes_nothing() -> None:
     )
     twice = shield.protect(once, purpose="embedding", sobject="Case")
     assert twice.records == once.records
+
+
+def _nest(levels: int, leaf: dict[str, Any]) -> dict[str, Any]:
+    record = leaf
+    for _ in range(levels):
+        record = {"attributes": {"type": "Contact"}, "Id": "003000000000001AAA", "Manager": record}
+    return record
+
+
+def test_text_five_parent_levels_deep_is_still_scanned() -> None:
+    policy = _policy({"fields": ["*.Description"]})
+    labels = {**LABELS, "*.Manager": {"sensitivity": "Internal"}}
+    policy = Classification.model_validate({**policy.model_dump(), "labels": labels})
+    shield, _, _ = _shield(policy)
+    deep = _nest(5, {"Id": "003000000000009AAA", "Description": "card 4111 1111 1111 1111, mail ana@example.com"})
+    (out,) = shield.protect(
+        [{"attributes": {"type": "Case"}, "Id": "500000000000001AAA", "Contact": deep}],
+        purpose="training",
+        sobject="Case",
+    )
+    text = json.dumps(out)
+    assert "4111 1111" not in text and "ana@example.com" not in text
+
+
+def test_text_inside_a_kept_list_is_scanned() -> None:
+    shield, _, _ = _shield()
+    guard = shield._guard  # the list shape never comes from Salesforce; drive the guard directly
+    assert guard is not None
+    records = [{"Id": "500000000000001AAA", "Description": ["card 4111 1111 1111 1111", "fine"]}]
+    guard.apply(records, ["Case"], purpose="training")
+    assert records[0]["Description"][0] == "card ***************1111"

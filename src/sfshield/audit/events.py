@@ -24,6 +24,7 @@ __all__ = [
     "OperationBlocked",
     "Outcome",
     "PolicyLoaded",
+    "PrivilegeChecked",
     "QuarantineReviewed",
     "QueryChecked",
     "RecordsFiltered",
@@ -243,6 +244,24 @@ class VaultOperation(AuditEvent):
     finding_kinds: tuple[str, ...] = ()
 
 
+class PrivilegeChecked(AuditEvent):
+    """The integration user's rights were checked at start-up: what it holds beyond the tenant's needs.
+
+    ``outcome`` is ``blocked`` when the client refused to start, ``allowed`` otherwise (including a start with
+    ``allow_excess``: then ``excessive`` is not empty, which is what an access review looks for).
+    """
+
+    kind: ClassVar[str] = "privilege_checked"
+
+    user_id: str
+    profile: str | None = None
+    permission_sets: tuple[str, ...] = ()
+    excessive: tuple[str, ...] = ()
+    allow_excess: bool = False
+    unchecked: tuple[str, ...] = ()
+    api_only: bool = False
+
+
 _KINDS: dict[str, type[AuditEvent]] = {
     cls.kind: cls
     for cls in (
@@ -255,6 +274,7 @@ _KINDS: dict[str, type[AuditEvent]] = {
         RecordsQuarantined,
         QuarantineReviewed,
         VaultOperation,
+        PrivilegeChecked,
     )
 }
 

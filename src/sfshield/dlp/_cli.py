@@ -71,8 +71,8 @@ def _add_scan(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--min-confidence",
         type=str.lower,
         choices=_CONFIDENCES,
-        default=Confidence.POSSIBLE.name.lower(),
-        help="report findings at this level or above (default: possible)",
+        default=None,
+        help="report findings at this level or above (default: the policy's, else possible)",
     )
     scan.add_argument("--fields", metavar="F1,F2", help="scan only these fields (nested ones as Account.Description)")
     scan.add_argument(
@@ -97,11 +97,13 @@ def run_scan(args: argparse.Namespace) -> int:
     dlp = _dlp_section(args.policy) if args.policy else None
     dictionary = _dictionary(args.dictionary) if args.dictionary else []
     allow = list(args.allow)
-    min_confidence = Confidence[args.min_confidence.upper()]
+    if args.policy and args.fields:
+        raise ConfigurationError("--fields and --policy both choose the fields to scan: give one of them")
+    min_confidence = Confidence[args.min_confidence.upper()] if args.min_confidence else Confidence.POSSIBLE
     if dlp is not None:
         dictionary += dlp.dictionary
         allow += dlp.allow
-        if args.min_confidence == Confidence.POSSIBLE.name.lower():
+        if args.min_confidence is None:
             min_confidence = dlp.min_confidence
     scanner = Scanner(dictionary=dictionary, allow=allow, min_confidence=min_confidence)
     fields = [name.strip() for name in args.fields.split(",") if name.strip()] if args.fields else None
@@ -139,7 +141,26 @@ def _object_of(record: Mapping[str, Any], default: str | None) -> str:
 
 
 def _policy_fields(dlp: DlpPolicy, flat: Mapping[str, Any], sobject: str) -> list[str]:
-    """The flattened fields the policy's dlp section lists: top level by object, nested ones by ``*.Field``."""
+    """The flattened fields the policy's dlp section lists: top level by object, nested ones by ``*.Field``.
+
+    Raises:
+        ConfigurationError: the record's object is unknown, or the policy names no field of it, while the policy
+            lists object-specific fields: scanning on would pass a file that was never scanned.
+    """
+    specific = {ref.partition(".")[0].casefold() for ref in dlp.fields if not ref.startswith("*.")}
+    if specific and sobject.casefold() not in specific and not any(ref.startswith("*.") for ref in dlp.fields):
+        if sobject == "?":
+            raise ConfigurationError(
+                "the records do not say their object (no attributes.type): pass --object Case (or the like)"
+            )
+        raise ConfigurationError(
+            f"the policy's dlp section lists no field of {sobject!r} (it lists {', '.join(sorted(dlp.fields))}); "
+            "check --object, or add the object's text fields to the policy"
+        )
+    if sobject == "?" and specific:
+        raise ConfigurationError(
+            "the records do not say their object (no attributes.type): pass --object Case (or the like)"
+        )
     chosen = []
     for path in flat:
         head, _, leaf = path.rpartition(".")

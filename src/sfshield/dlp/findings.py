@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-__all__ = ["Confidence", "EntityKind", "Finding", "TextAction"]
+__all__ = ["Confidence", "EntityKind", "Finding", "TextAction", "check_kind_names"]
 
 
 class EntityKind(StrEnum):
@@ -147,3 +147,28 @@ class TextAction(StrEnum):
 
 
 _ACTION_STRICTNESS = {action: rank for rank, action in enumerate(TextAction)}
+
+
+def check_kind_names(kinds: object, /, *, what: str) -> frozenset[str]:
+    """Return ``kinds`` as a set of kind names, refusing the shapes that would silently match nothing.
+
+    A bare string (``"CREDIT_CARD"`` where a collection is expected) would be read letter by letter; a built-in
+    kind in the wrong case (``"credit_card"``) or a policy category (``"secret"``) never equals a finding's kind.
+    All three raise instead of failing open. Your own detectors' kinds may be spelt as they like.
+
+    Raises:
+        TypeError: ``kinds`` is a string, not a collection of strings.
+        ValueError: a name is a built-in kind in the wrong case, or a category.
+    """
+    if isinstance(kinds, str | bytes):
+        raise TypeError(f"{what} takes a collection of kind names, not one string (wrap it: [{kinds!r}])")
+    names = frozenset(str(kind) for kind in kinds)  # type: ignore[attr-defined]
+    builtin = {kind.value for kind in EntityKind}
+    wrong = sorted(name for name in names if name not in builtin and name.upper() in builtin)
+    categories = sorted(name for name in names if name in {"secret", "personal", "company", "*"})
+    if wrong or categories:
+        raise ValueError(
+            f"{what}: {', '.join(map(repr, wrong + categories))} would match no finding; kinds are spelt like "
+            "EMAIL_ADDRESS (categories such as 'secret' work only in a policy's dlp rules)"
+        )
+    return names

@@ -12,14 +12,14 @@ subquery records (``{"records": [...]}``) are walked the same way.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sfshield.dlp.findings import EntityKind, TextAction
 from sfshield.dlp.redaction import ActionSpec, Redactor
 from sfshield.dlp.scanner import Scanner
-from sfshield.exceptions import SensitiveDataBlockedError
+from sfshield.exceptions import ScanError, SensitiveDataBlockedError
 
 if TYPE_CHECKING:
     from sfshield.classification import Classification
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["GuardOutcome", "TextGuard"]
 
 _UNKNOWN_OBJECT = "?"
-_MAX_DEPTH = 4
+_CATEGORIES = frozenset({"*", "secret", "personal", "company"})
+_MAX_DEPTH = 12
 
 
 @dataclass(slots=True)
@@ -102,7 +103,7 @@ class TextGuard:
         redactor = self._redactors.get(purpose)
         if redactor is None:
             kinds = {str(kind) for kind in EntityKind}
-            kinds.update(k for rule in self._dlp.rules for k in rule.kinds if k not in {"*", "secret", "personal"})
+            kinds.update(k for rule in self._dlp.rules for k in rule.kinds if k not in _CATEGORIES)
             actions = {}
             for kind in sorted(kinds):
                 decision = self._dlp.decide(kind, purpose)
@@ -146,7 +147,7 @@ class TextGuard:
             raise SensitiveDataBlockedError(kinds=tuple(kinds), paths=tuple(paths), purpose=purpose)
         return outcome
 
-    def _walk(  # noqa: PLR0917 - private recursion over one record
+    def _walk(  # noqa: PLR0912, PLR0917 - one walk over every record shape Salesforce returns, kept in one place
         self,
         record: dict[str, Any],
         sobject: str,
@@ -158,17 +159,48 @@ class TextGuard:
         held_kinds: set[str],
         depth: int,
     ) -> None:
+        if depth > _MAX_DEPTH:
+            # SOQL allows five parent levels and one child level; deeper data is not a query result. Refuse
+            # rather than pass text that was never scanned.
+            raise ScanError(
+                f"a record nests deeper than {_MAX_DEPTH} levels at {prefix or 'the top'}; its text could not all "
+                "be scanned, so the batch was stopped"
+            )
         for name, value in list(record.items()):
             if name == "attributes":
                 continue
+            path = prefix + name
             if isinstance(value, str):
                 if value and self._dlp.scans(sobject, name):
-                    new, kinds = self._guard_text(value, sobject, prefix + name, record_id, redactor, purpose, outcome)
+                    new, kinds = self._guard_text(value, sobject, path, record_id, redactor, purpose, outcome)
                     if new is None:
                         held_kinds.update(kinds)
                     else:
                         record[name] = new
-            elif isinstance(value, Mapping) and depth < _MAX_DEPTH:
+            elif isinstance(value, list):
+                # Not a Salesforce shape, but a kept list can carry text: scan its strings, walk its records.
+                for position, item in enumerate(value):
+                    if isinstance(item, str) and item and self._dlp.scans(sobject, name):
+                        new, kinds = self._guard_text(
+                            item, sobject, f"{path}.{position}", record_id, redactor, purpose, outcome
+                        )
+                        if new is None:
+                            held_kinds.update(kinds)
+                        else:
+                            value[position] = new
+                    elif isinstance(item, dict):
+                        self._walk(
+                            item,
+                            sobject,
+                            f"{path}.{position}.",
+                            record_id,
+                            redactor,
+                            purpose,
+                            outcome,
+                            held_kinds,
+                            depth + 1,
+                        )
+            elif isinstance(value, dict):
                 target = self._policy.target_of(sobject, name) or _UNKNOWN_OBJECT
                 children = value.get("records")
                 if isinstance(children, list):
@@ -177,7 +209,7 @@ class TextGuard:
                             self._walk(
                                 child,
                                 target,
-                                f"{prefix}{name}.records.{position}.",
+                                f"{path}.records.{position}.",
                                 child.get("Id"),
                                 redactor,
                                 purpose,
@@ -185,17 +217,9 @@ class TextGuard:
                                 held_kinds,
                                 depth + 1,
                             )
-                elif isinstance(value, dict):
+                else:
                     self._walk(
-                        value,
-                        target,
-                        f"{prefix}{name}.",
-                        value.get("Id"),
-                        redactor,
-                        purpose,
-                        outcome,
-                        held_kinds,
-                        depth + 1,
+                        value, target, f"{path}.", value.get("Id"), redactor, purpose, outcome, held_kinds, depth + 1
                     )
 
     def _guard_text(  # noqa: PLR0917 - private

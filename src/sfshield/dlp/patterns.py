@@ -85,6 +85,9 @@ class Pattern:
     requires_context: bool = False
     exclude_context: tuple[str, ...] = ()
     """Lower-case words that, near the match, make it VERY_UNLIKELY (``version`` before ``1.2.3.4``)."""
+    confirm: str | None = None
+    """The expression Python's ``re`` uses to find spans, when it must differ from ``regex`` (which RE2 runs in the
+    one-pass set): for example a negative look-ahead that keeps a pattern linear on hostile input."""
     priority_override: int | None = None
     """The overlap priority, when it must differ from the kind's (an IBAN-shaped exclusion above cards)."""
     shrink: bool = False
@@ -94,10 +97,13 @@ class Pattern:
     """Optionally returns a more specific kind for the matched text (a JWT issued by Salesforce)."""
 
     def __post_init__(self) -> None:
-        try:
-            re.compile(self.regex)
-        except re.error as exc:
-            raise ValueError(f"pattern {self.name!r} does not compile: {exc}") from None
+        for expression in (self.regex, self.confirm):
+            if expression is None:
+                continue
+            try:
+                re.compile(expression)
+            except re.error as exc:
+                raise ValueError(f"pattern {self.name!r} does not compile: {exc}") from None
 
     @property
     def priority(self) -> int:
@@ -151,6 +157,9 @@ _KEY_WORDS = (
     r"(?:secret|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|access[_-]?token|bearer|token|"
     r"private[_-]?key|credentials?)"
 )
+
+
+_IBAN_COUNTRIES = "|".join(sorted(validators.IBAN_LENGTHS))
 
 
 def _plausible_birth_date(text: str) -> bool:
@@ -378,7 +387,7 @@ def pii_patterns() -> list[Pattern]:
             # Anything shaped like an IBAN (even with a wrong check digit) is not a card number.
             "iban_shape",
             None,
-            r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
+            rf"\b(?:{_IBAN_COUNTRIES})[0-9]{{2}}(?: ?[A-Z0-9]{{4}}){{2,7}}(?: ?[A-Z0-9]{{1,3}})?\b",
             priority_override=88,
         ),
         Pattern(
@@ -399,6 +408,12 @@ def secret_patterns() -> list[Pattern]:
             r"-----BEGIN[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\r\n\t :,-]*?"
             r"-----END[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\r\n]*)",
             _C.VERY_LIKELY,
+            # For re: the body stops at the next "-----" (the END line, or the next BEGIN of a hostile text), so a
+            # text of many BEGIN lines costs linear time, not quadratic.
+            confirm=(
+                r"-----BEGIN[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----(?:(?:(?!-----)[\s\S])*"
+                r"-----END[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\r\n]*)"
+            ),
         ),
         Pattern(
             "salesforce_session_id",

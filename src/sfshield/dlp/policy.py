@@ -22,7 +22,8 @@ In a policy file::
 A text field is scanned when the field filter *kept* it (a dropped field needs no scan, a masked, pseudonymised or
 encrypted one no longer holds the text) and it matches ``fields``. For each finding the strictest matching rule
 wins (allow < mask < pseudonymize < encrypt < placeholder < quarantine < block). Kinds no rule covers get the
-default, which fails closed: credentials are quarantined, everything else is replaced by a placeholder.
+default, which fails closed: credentials are quarantined, everything else is replaced by a placeholder. A rule
+cannot allow credentials through in clear: where ``allow`` would win for a credential kind, it is quarantined.
 
 ``kinds`` accepts kind names (``EMAIL_ADDRESS``, your detectors' own kinds), the categories ``secret``,
 ``personal`` and ``company``, and ``*``.
@@ -157,4 +158,8 @@ class DlpPolicy(BaseModel):
             default = TextAction.QUARANTINE if _category_of(kind) == "secret" else TextAction.PLACEHOLDER
             return DlpDecision(action=default, rule="default")
         index, rule = max(matching, key=lambda item: (item[1].action.strictness, -item[0]))
-        return DlpDecision(action=rule.action, rule=rule.name or f"dlp.rules[{index}]", keep_last=rule.keep_last)
+        name = rule.name or f"dlp.rules[{index}]"
+        if rule.action is TextAction.ALLOW and _category_of(kind) == "secret":
+            # Credentials never pass in clear, whatever a broad rule (kinds = ["*"]) says.
+            return DlpDecision(action=TextAction.QUARANTINE, rule=f"{name} (credentials are never allowed)")
+        return DlpDecision(action=rule.action, rule=name, keep_last=rule.keep_last)

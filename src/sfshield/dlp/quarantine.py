@@ -54,6 +54,7 @@ from sfshield.audit.pipeline import AuditPipeline
 from sfshield.crypto.cipher import EnvelopeCipher
 from sfshield.crypto.context import EncryptionContext
 from sfshield.crypto.keystore import utc_now
+from sfshield.dlp.findings import check_kind_names
 from sfshield.dlp.scanner import ScanResult
 from sfshield.exceptions import AuditError, CryptoError, DecryptionError, QuarantineError
 
@@ -234,7 +235,7 @@ def partition(
         raise ValueError(
             f"partition() needs one scan result per record: {len(records)} records, {len(results)} results"
         )
-    decide = must_hold if callable(must_hold) else _any_of(frozenset(must_hold))
+    decide = must_hold if callable(must_hold) else _any_of(check_kind_names(must_hold, what="must_hold"))
     passed: list[R] = []
     held: list[R] = []
     held_kinds: list[tuple[str, ...]] = []

@@ -38,7 +38,7 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeAlias
 
-from sfshield.dlp.findings import EntityKind, Finding, TextAction
+from sfshield.dlp.findings import EntityKind, Finding, TextAction, check_kind_names
 from sfshield.exceptions import ConfigurationError, DecryptionError
 
 if TYPE_CHECKING:
@@ -219,6 +219,7 @@ class Redactor:
         mask_char: str = "*",
         keep_last: int = 0,
     ) -> None:
+        check_kind_names(list((actions or {}).keys()), what="actions")
         self._actions = {str(kind): ActionSpec.of(spec) for kind, spec in (actions or {}).items()}
         self._default = ActionSpec.of(default)
         self._secret_default = ActionSpec.of(secret_default)

@@ -21,6 +21,7 @@ model. Findings never contain the matched text.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -104,6 +105,11 @@ class Scanner:
         allow: Iterable[str] = (),
         min_confidence: Confidence = Confidence.POSSIBLE,
     ) -> None:
+        for name, value in (("dictionary", dictionary), ("allow", allow)):
+            if isinstance(value, str | bytes):
+                raise TypeError(f"{name} takes a list of strings, not one string (wrap it: [{value!r}])")
+        if not isinstance(min_confidence, Confidence):
+            raise TypeError(f"min_confidence must be a Confidence level (Confidence.LIKELY), not {min_confidence!r}")
         chosen = list(patterns) if patterns is not None else default_patterns(dictionary=dictionary)
         if patterns is not None and dictionary:
             from sfshield.dlp.patterns import dictionary_pattern  # noqa: PLC0415 - rare path
@@ -117,7 +123,7 @@ class Scanner:
         self._detectors = tuple(detectors)
         self._allow = frozenset(value.casefold() for value in allow)
         self.min_confidence = min_confidence
-        self._compiled = tuple(_compile(p.regex) for p in self._patterns)
+        self._compiled = tuple(_compile(p.confirm or p.regex) for p in self._patterns)
         self._set = _compile_set(self._patterns) if _re2 is not None else None
         # The binding's Set.Match is a thin Python wrapper (encode, call, "or None"); on the hot path we call the
         # compiled set directly with UTF-8 bytes when the binding exposes it, and the public method otherwise.
@@ -182,6 +188,8 @@ class Scanner:
             record: a flat record (field name → value); nested values and non-strings are skipped.
             fields: which fields to scan (default: every string field except ``Id`` and ``attributes``).
         """
+        if isinstance(fields, str):
+            raise TypeError(f"fields takes a list of field names, not one string (wrap it: [{fields!r}])")
         names = fields if fields is not None else [k for k in record if k not in ("Id", "attributes")]
         out: dict[str, ScanResult] = {}
         for name in names:
@@ -222,21 +230,46 @@ class Scanner:
         return out
 
     def _resolve(self, text: str, candidates: list[_Candidate]) -> tuple[Finding, ...]:
-        candidates.sort(key=lambda c: (-c.priority, c.start - c.end, -c.confidence, c.start))
-        taken: list[_Candidate] = []
-        for candidate in candidates:
-            if any(candidate.start < other.end and other.start < candidate.end for other in taken):
-                continue
-            taken.append(candidate)
+        # A candidate that will not be reported (below the threshold, allow-listed) must not claim its span either:
+        # an unlikely phone number may not hide the discount it overlaps. Exclusions (no kind) do claim theirs.
+        floor = self.min_confidence
+        allow = self._allow
+        eligible = [
+            c
+            for c in candidates
+            if c.kind is None
+            or (c.confidence >= floor and (not allow or text[c.start : c.end].casefold() not in allow))
+        ]
+        eligible.sort(key=lambda c: (-c.priority, c.start - c.end, -c.confidence, c.start))
+        taken = _Spans()
         findings = [
             Finding(c.start, c.end, c.kind, c.confidence, c.detector)
-            for c in taken
-            if c.kind is not None
-            and c.confidence >= self.min_confidence
-            and (not self._allow or text[c.start : c.end].casefold() not in self._allow)
+            for c in eligible
+            if taken.claim(c.start, c.end) and c.kind is not None
         ]
         findings.sort()
         return tuple(findings)
+
+
+class _Spans:
+    """Disjoint claimed spans, kept sorted: claiming is O(log n), so many findings stay linear-ish, not O(n²)."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def claim(self, start: int, end: int) -> bool:
+        """Claim ``[start, end)`` unless it overlaps a claimed span; return whether it was claimed."""
+        index = bisect.bisect_right(self._starts, start)
+        if index and self._ends[index - 1] > start:
+            return False
+        if index < len(self._starts) and self._starts[index] < end:
+            return False
+        self._starts.insert(index, start)
+        self._ends.insert(index, end)
+        return True
 
 
 @dataclass(slots=True)
@@ -338,7 +371,8 @@ def _external(detector: Detector, text: str) -> Iterator[_Candidate]:
 def _compile(regex: str) -> re.Pattern[str]:
     # Python's re finds the spans: it is faster than the re2 binding's Python-level finditer, and it runs only on
     # texts the re2 set said match. ASCII mode gives \b, \s and \w the same meaning as in RE2.
-    return re.compile(regex, re.ASCII)
+    # Patterns with non-ASCII letters (Zürich, für) need Unicode case folding, which ASCII mode turns off.
+    return re.compile(regex, re.ASCII if regex.isascii() else 0)
 
 
 def _compile_set(patterns: Sequence[Pattern]) -> Any:

@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Final
 
 __all__ = [
+    "IBAN_LENGTHS",
     "card_number",
     "entropy_bits_per_char",
     "iban",
@@ -83,8 +84,8 @@ def card_number(text: str, /) -> bool:
     return False
 
 
-# ISO 13616 country codes and IBAN lengths (SWIFT IBAN registry).
-_IBAN_LENGTHS: Final = {
+# ISO 13616 country codes and IBAN lengths (SWIFT IBAN registry). Public: the IBAN-shaped exclusion uses the codes.
+IBAN_LENGTHS: Final = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27, "BR": 29,
     "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
     "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
@@ -99,7 +100,7 @@ _IBAN_LENGTHS: Final = {
 def iban(text: str, /) -> bool:
     """An IBAN: a known country, that country's length, and ISO 7064 mod-97 = 1. Spaces are ignored."""
     compact = text.replace(" ", "").replace("-", "").upper()
-    if _IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit() or not compact.isalnum():
+    if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit() or not compact.isalnum():
         return False
     rearranged = compact[4:] + compact[:4]
     number = "".join(str(int(char, 36)) for char in rearranged)
