@@ -1,0 +1,172 @@
+"""TenantClient end to end against the embedded org: guard → paged fetch → Shield → audit, per tenant."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from simple_salesforce.api import Salesforce
+
+from sfshield import Shield
+from sfshield._demo import load_demo_policy
+from sfshield.audit import AuditPipeline, InMemoryAuditSink, PrivilegeChecked, QueryChecked, RecordsFiltered
+from sfshield.classification import labels_from_custom_metadata
+from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
+from sfshield.exceptions import PrivilegeError, QueryRejectedError, TransientError
+from sfshield.salesforce import TenantConfig
+from sfshield.salesforce.client import TenantClient
+from sfshield.salesforce.oauth import RequestPolicy
+from sfshield.testing import EmbeddedOrg, InMemoryKeyProvider
+from sfshield.transforms import PseudonymKey
+
+OBJECTS = ("Account", "Contact", "Case", "User", "Opportunity", "Invoice__c")
+QUERY = "SELECT Id, FirstName, Email, Title, Account.Name FROM Contact"
+
+
+@pytest.fixture(scope="module")
+def org() -> Iterator[EmbeddedOrg]:
+    with EmbeddedOrg(orgs=2, size=30) as running:
+        yield running
+
+
+def _config(org: EmbeddedOrg, index: int, **changes: Any) -> TenantConfig:
+    handle = org.handles[index]
+    fields: dict[str, Any] = {
+        "tenant": f"tenant-{index}",
+        "org_id": handle.org_id,
+        "login_url": org.instance_url,
+        "oauth_flow": "client_credentials",
+        "client_id": handle.client_id,
+        "integration_username": handle.username,
+        "allowed_purposes": ["embedding", "training", "support_copilot"],
+        "allowed_objects": list(OBJECTS),
+    }
+    fields.update(changes)
+    return TenantConfig.model_validate(fields)
+
+
+def _policy(org: EmbeddedOrg, index: int) -> Any:
+
+    handle = org.handles[index]
+    sf = Salesforce(
+        instance_url=org.instance_url, session_id=handle.access_token, session=org.session(), version="66.0"
+    )
+    rows = sf.query_all(
+        "SELECT DeveloperName, Object__r.QualifiedApiName, Field__r.QualifiedApiName, Sensitivity__c, "
+        "Compliance_Groups__c, Tags__c, Kind__c FROM Sfshield_Field_Policy__mdt"
+    )["records"]
+    return load_demo_policy().with_labels(labels_from_custom_metadata(rows))
+
+
+def _client(
+    org: EmbeddedOrg, index: int, session: Any = None, **changes: Any
+) -> tuple[TenantClient, InMemoryAuditSink]:
+    config = _config(org, index, **changes)
+    sink = InMemoryAuditSink()
+    audit = AuditPipeline(sinks=[sink])
+    shield = Shield(_policy(org, index), tenant=config.tenant, audit=audit, pseudonym_key=PseudonymKey(bytes(32)))
+    store = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
+    app = {"tenant": config.tenant, "org_id": config.org_id, "client_id": config.client_id}
+    store.put(TokenRef(**app, kind=TokenKind.CLIENT_SECRET), org.handles[index].client_secret)
+    policy = RequestPolicy(backoff=0.01, max_backoff=0.02, attempts=6, sleep=lambda _: None)
+    client = TenantClient(config, shield=shield, token_store=store, session=session or org.session(), policy=policy)
+    return client, sink
+
+
+def test_a_query_is_guarded_fetched_protected_and_audited(org: EmbeddedOrg) -> None:
+    client, sink = _client(org, 0)
+    records = list(client.query(QUERY, purpose="embedding"))
+    assert records
+    assert all(str(r.get("Email", "email_")).startswith("email_") for r in records)  # pseudonymized, never raw
+    kinds = [type(e) for e in sink.events]
+    assert PrivilegeChecked in kinds and QueryChecked in kinds and RecordsFiltered in kinds
+    assert sum(e.record_count for e in sink.events if isinstance(e, RecordsFiltered)) == len(records)
+
+
+def test_disallowed_purposes_and_objects_are_refused_before_any_call(org: EmbeddedOrg) -> None:
+    client, _ = _client(org, 0)
+    before = len(org.requests_log(0))
+    with pytest.raises(QueryRejectedError, match="not allowed for tenant"):
+        client.query(QUERY, purpose="analytics")
+    with pytest.raises(QueryRejectedError):
+        client.query("SELECT Id, Name FROM Lead", purpose="embedding")
+    assert len(org.requests_log(0)) == before
+
+
+def test_an_over_privileged_configuration_is_refused(org: EmbeddedOrg) -> None:
+    client, sink = _client(org, 0, allowed_objects=["Contact"])
+    with pytest.raises(PrivilegeError) as caught:
+        client.connect()
+    assert any(item.startswith("read:") for item in caught.value.excessive)
+    assert [e.outcome for e in sink.events if isinstance(e, PrivilegeChecked)] == ["blocked"]
+
+
+def test_faults_at_ten_percent_lose_and_duplicate_nothing(org: EmbeddedOrg) -> None:
+    client, _ = _client(org, 0)
+    expected = {r["Id"] for r in client.query("SELECT Id FROM Contact", purpose="training")}
+    org.org(0).child_batch = 200
+    org.inject("server_error", org=0, rate=0.1, times=None)
+    try:
+        got = [r["Id"] for r in client.query("SELECT Id FROM Contact", purpose="training", batch_size=50)]
+    finally:
+        org.clear_faults(0)
+    assert len(got) == len(set(got)) == len(expected)
+    assert set(got) == expected
+
+
+def test_retries_are_bounded(org: EmbeddedOrg) -> None:
+    client, _ = _client(org, 0)
+    list(client.query("SELECT Id FROM Contact LIMIT 1", purpose="training"))
+    org.inject("server_error", org=0, rate=1.0, times=None)
+    try:
+        with pytest.raises(TransientError):
+            list(client.query("SELECT Id FROM Contact", purpose="training"))
+    finally:
+        org.clear_faults(0)
+
+
+def test_two_tenants_read_concurrently_and_never_mix(org: EmbeddedOrg) -> None:
+    results: dict[int, list[str]] = {}
+
+    def ingest(index: int) -> None:
+        client, _ = _client(org, index)
+        results[index] = [r["Id"] for r in client.query("SELECT Id, Title FROM Contact", purpose="training")]
+
+    threads = [threading.Thread(target=ingest, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results[0] and results[1]
+    assert not set(results[0]) & set(results[1])
+
+
+def test_no_token_or_secret_reaches_the_audit_trail(org: EmbeddedOrg) -> None:
+    client, sink = _client(org, 1)
+    list(client.query(QUERY, purpose="embedding"))
+    trail = json.dumps([e.to_json_dict() for e in sink.events])
+    handle = org.handles[1]
+    for secret in (handle.client_secret, handle.access_token[:24]):
+        assert secret not in trail
+    assert "!" not in repr(client)
+
+
+def test_an_expired_session_mid_stream_is_renewed_once_and_nothing_is_lost(org: EmbeddedOrg) -> None:
+    session = org.session()
+    token_calls: list[str] = []
+    session.hooks["response"].append(
+        lambda response, *_, **__: token_calls.append(response.url) if "/oauth2/token" in response.url else None
+    )
+    client, _ = _client(org, 0, session=session)
+    expected = [r["Id"] for r in client.query("SELECT Id FROM Contact ORDER BY Id", purpose="training")]
+    assert len(token_calls) == 1
+    org.inject("expired_session", org=0, nth=1)
+    try:
+        got = [r["Id"] for r in client.query("SELECT Id FROM Contact ORDER BY Id", purpose="training")]
+    finally:
+        org.clear_faults(0)
+    assert got == expected
+    assert len(token_calls) == 2  # one renewal
