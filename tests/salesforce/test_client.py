@@ -12,7 +12,15 @@ from simple_salesforce.api import Salesforce
 
 from sfshield import Shield
 from sfshield._demo import load_demo_policy
-from sfshield.audit import AuditPipeline, InMemoryAuditSink, PrivilegeChecked, QueryChecked, RecordsFiltered
+from sfshield.audit import (
+    AuditPipeline,
+    InMemoryAuditSink,
+    PrivilegeChecked,
+    QueryChecked,
+    RecordsFiltered,
+    TokenIssued,
+    TokenRevoked,
+)
 from sfshield.classification import labels_from_custom_metadata
 from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
 from sfshield.exceptions import PrivilegeError, QueryRejectedError, TransientError
@@ -160,7 +168,7 @@ def test_an_expired_session_mid_stream_is_renewed_once_and_nothing_is_lost(org: 
     session.hooks["response"].append(
         lambda response, *_, **__: token_calls.append(response.url) if "/oauth2/token" in response.url else None
     )
-    client, _ = _client(org, 0, session=session)
+    client, sink = _client(org, 0, session=session)
     expected = [r["Id"] for r in client.query("SELECT Id FROM Contact ORDER BY Id", purpose="training")]
     assert len(token_calls) == 1
     org.inject("expired_session", org=0, nth=1)
@@ -170,3 +178,7 @@ def test_an_expired_session_mid_stream_is_renewed_once_and_nothing_is_lost(org: 
         org.clear_faults(0)
     assert got == expected
     assert len(token_calls) == 2  # one renewal
+    issued = [e for e in sink.events if isinstance(e, TokenIssued)]
+    revoked = [e for e in sink.events if isinstance(e, TokenRevoked)]
+    assert [e.replaced for e in issued] == [False, True]
+    assert [(e.reason, e.succeeded) for e in revoked] == [("rotated", True)]

@@ -23,6 +23,8 @@ from sfshield.audit.events import (
     RecordsFiltered,
     RecordsQuarantined,
     TextScanned,
+    TokenIssued,
+    TokenRevoked,
     VaultOperation,
     event_from_json,
 )
@@ -49,6 +51,8 @@ __all__ = [
     "RecordsQuarantined",
     "ScrubSecretsFilter",
     "TextScanned",
+    "TokenIssued",
+    "TokenRevoked",
     "VaultOperation",
     "VerificationReport",
     "event_from_json",

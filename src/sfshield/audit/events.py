@@ -30,6 +30,8 @@ __all__ = [
     "RecordsFiltered",
     "RecordsQuarantined",
     "TextScanned",
+    "TokenIssued",
+    "TokenRevoked",
     "VaultOperation",
     "event_from_json",
 ]
@@ -262,6 +264,29 @@ class PrivilegeChecked(AuditEvent):
     api_only: bool = False
 
 
+class TokenIssued(AuditEvent):
+    """sfshield obtained and verified a new access token for a tenant (never the token itself)."""
+
+    kind: ClassVar[str] = "token_issued"
+
+    flow: str
+    user_id: str
+    scopes: tuple[str, ...] = ()
+    instance_host: str
+    expires_at: datetime
+    replaced: bool = False
+
+
+class TokenRevoked(AuditEvent):
+    """sfshield revoked an access token: replaced by rotation, or refused after login (wrong org, scope, user)."""
+
+    kind: ClassVar[str] = "token_revoked"
+
+    user_id: str | None = None
+    reason: str
+    succeeded: bool = True
+
+
 _KINDS: dict[str, type[AuditEvent]] = {
     cls.kind: cls
     for cls in (
@@ -275,6 +300,8 @@ _KINDS: dict[str, type[AuditEvent]] = {
         QuarantineReviewed,
         VaultOperation,
         PrivilegeChecked,
+        TokenIssued,
+        TokenRevoked,
     )
 }
 

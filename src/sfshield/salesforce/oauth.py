@@ -40,7 +40,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from sfshield.audit.events import OperationBlocked
+from sfshield.audit.events import OperationBlocked, TokenIssued, TokenRevoked
 from sfshield.audit.pipeline import AuditPipeline
 from sfshield.crypto.tokens import TokenKind, TokenRef, TokenStore
 from sfshield.exceptions import (
@@ -456,8 +456,31 @@ class TokenManager:
         except ShieldError:  # not stored, so nothing could ever revoke it later
             self._channel.revoke_quietly(token.secret, "the token that could not be stored")
             raise
+        if self._audit is not None:
+            self._audit.emit(
+                TokenIssued(
+                    tenant=self._config.tenant,
+                    org_id=self._config.org_id,
+                    flow=self._config.oauth_flow.value,
+                    user_id=token.user_id,
+                    scopes=grant.scopes,
+                    instance_host=urlsplit(token.instance_url).hostname or "",
+                    expires_at=token.expires_at,
+                    replaced=bool(replaced),
+                )
+            )
         for secret in replaced:
-            self._channel.revoke_quietly(secret, "the replaced token")
+            revoked = self._channel.revoke_quietly(secret, "the replaced token")
+            if self._audit is not None:
+                self._audit.emit(
+                    TokenRevoked(
+                        tenant=self._config.tenant,
+                        org_id=self._config.org_id,
+                        user_id=old.user_id if old is not None else token.user_id,
+                        reason="rotated",
+                        succeeded=revoked,
+                    )
+                )
         _log.info("obtained a new access token for tenant %r (user %s)", self._config.tenant, token.user_id)
         return token
 
