@@ -174,9 +174,11 @@ class TestDemo:
         assert main(["demo", "--out", str(tmp_path)]) == 0
         out = capsys.readouterr().out
         assert "labels read from Sfshield_Field_Policy__mdt" in out
-        assert "rejected:" in out and "allowed as:" in out
-        training = out.split("purpose 'training'", 1)[1].split("field decisions", 1)[0]
+        assert "rejected:" in out
+        training = out.split("purpose 'training'", 1)[1].split("Quarantine:", 1)[0]
         assert "@" not in training  # no email address reaches the training set
+        assert "over-privileged user" in out and "over-scoped OAuth client" in out
+        assert "shared with nordhavn-eu: 0" in out
         assert "hash chain intact" in out and str(tmp_path) in out
         assert main(["audit", "verify", str(tmp_path / "audit.jsonl")]) == 0
 

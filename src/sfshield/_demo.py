@@ -1,9 +1,10 @@
 """``sfshield demo``: the whole path against the embedded Salesforce org, printed step by step.
 
-It starts two seeded orgs on a local HTTPS server, connects with simple-salesforce as the least-privilege
-integration user, loads the field classification from the org's Custom Metadata, guards an LLM-written query,
-fetches and protects the records for two purposes, and verifies the hash-chained audit trail it leaves in a
-folder it names.
+It starts two seeded orgs (two tenants) on a local HTTPS server, loads the field classification from the org's
+Custom Metadata, and reads through :class:`~sfshield.salesforce.TenantClient`: sfshield's own OAuth login with
+the tenant's client (org, scope and user checked), the integration user's privileges checked, an LLM-written query
+guarded, pages fetched and protected for two purposes. It shows a refused over-privileged configuration and a
+refused over-scoped client, and verifies the hash-chained audit trail it leaves in a folder it names.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from simple_salesforce.api import Salesforce
 
 from sfshield.audit import AuditPipeline, JsonlAuditSink, verify_audit_file
 from sfshield.classification import Classification, labels_from_custom_metadata, parse_classification
-from sfshield.crypto import EnvelopeCipher
+from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
 from sfshield.dlp import QuarantineStore
-from sfshield.exceptions import QueryRejectedError
+from sfshield.exceptions import PrivilegeError, QueryRejectedError, ScopeError
 from sfshield.filtering import FilterResult
+from sfshield.salesforce import TenantClient, TenantConfig
 from sfshield.shield import Shield
 from sfshield.testing import InMemoryKeyProvider
 from sfshield.testing.org import EmbeddedOrg
@@ -55,27 +57,35 @@ def run_demo(out: Path | None = None) -> int:
     _say("Starting the embedded Salesforce org (2 seeded orgs, HTTPS with a throwaway CA)…")
     with EmbeddedOrg(orgs=2, size=12) as org:
         handle = org.handles[0]
-        _say(f"  {org.instance_url}  org {handle.org_id}  as {handle.username} (least privilege)")
+        _say(f"  {org.instance_url}  org {handle.org_id}  integration user {handle.username}")
         sf = Salesforce(
             instance_url=org.instance_url, session_id=handle.access_token, session=org.session(), version="66.0"
         )
         policy = _policy_from_org(sf)
+        # A real deployment keeps its KEK in a key file or an HSM (sfshield.keys); the demo's lives in memory.
+        cipher = EnvelopeCipher(InMemoryKeyProvider())
+        tokens = TokenStore.in_memory(cipher)
         with JsonlAuditSink(folder / "audit.jsonl") as sink:
             audit = AuditPipeline(sinks=[sink])
-            # A real deployment keeps its KEK in a key file or an HSM (sfshield.keys); the demo's lives in memory.
-            cipher = EnvelopeCipher(InMemoryKeyProvider())
             quarantine = QuarantineStore(cipher, folder / "quarantine.db", audit=audit)
-            shield = Shield(
-                policy,
-                tenant="nordhavn-eu",
-                org_id=handle.org_id,
-                audit=audit,
-                pseudonym_key=PseudonymKey.generate(),
-                quarantine=quarantine,
-            )
-            records = _guarded_fetch(shield, sf)
-            _show_purposes(shield, records)
+            shields = [
+                Shield(
+                    policy,
+                    tenant=_TENANTS[i],
+                    org_id=org.handles[i].org_id,
+                    audit=audit,
+                    pseudonym_key=PseudonymKey.generate(),
+                    quarantine=quarantine,
+                )
+                for i in (0, 1)
+            ]
+            clients = [_client(org, i, shields[i], tokens) for i in (0, 1)]
+            _say(f"\n{_TENANTS[0]}: logged in with its own OAuth client; org, scope, user and privileges checked")
+            raw = _raw_contacts(sf)
+            _guarded_queries(clients[0], raw)
             _show_quarantine(quarantine)
+            _second_tenant(clients[1], raw)
+            _refusals(org, policy, tokens, audit)
         _show_server_log(org)
     report = verify_audit_file(folder / "audit.jsonl")
     _say(f"\nAudit trail: {report.lines} events, hash chain intact. Artefacts are in {folder}")
@@ -91,33 +101,89 @@ def _policy_from_org(sf: Salesforce) -> Classification:
     return policy
 
 
-def _guarded_fetch(shield: Shield, sf: Salesforce) -> list[dict[str, Any]]:
-    guard = shield.soql_guard(purpose="support_copilot", max_limit=50)
-    _say("\nAn LLM wrote:  " + _LEAKY_QUERY)
-    try:
-        guard.check(_LEAKY_QUERY)
-    except QueryRejectedError as rejected:
-        _say("  rejected:" + "".join(f"\n    - {reason}" for reason in rejected.reasons))
-    _say("An LLM wrote:  " + _LLM_QUERY)
-    checked = guard.check(_LLM_QUERY)
-    _say(f"  allowed as:  {checked.soql}")
-    records: list[dict[str, Any]] = sf.query_all(checked.soql)["records"]
-    _say(f"  fetched {len(records)} Contacts over HTTPS with simple-salesforce")
+_TENANTS = ("nordhavn-eu", "lakeside-de")
+_OBJECTS = ("Account", "Contact", "Case", "User", "Opportunity", "Invoice__c")
+
+
+def _config(org: EmbeddedOrg, index: int, **changes: Any) -> TenantConfig:
+    handle = org.handles[index]
+    fields: dict[str, Any] = {
+        "tenant": _TENANTS[index],
+        "org_id": handle.org_id,
+        "login_url": org.instance_url,
+        "oauth_flow": "client_credentials",
+        "client_id": handle.client_id,
+        "integration_username": handle.username,
+        "allowed_purposes": ["support_copilot", "training"],
+        "allowed_objects": list(_OBJECTS),
+    }
+    fields.update(changes)
+    return TenantConfig.model_validate(fields)
+
+
+def _store_secret(tokens: TokenStore, config: TenantConfig, secret: str) -> None:
+    ref = TokenRef(tenant=config.tenant, org_id=config.org_id, client_id=config.client_id, kind=TokenKind.CLIENT_SECRET)
+    tokens.put(ref, secret)
+
+
+def _client(org: EmbeddedOrg, index: int, shield: Shield, tokens: TokenStore, **changes: Any) -> TenantClient:
+    config = _config(org, index, **changes)
+    _store_secret(tokens, config, org.handles[index].client_secret)
+    client = TenantClient(config, shield=shield, token_store=tokens, session=org.session())
+    client.connect()
+    return client
+
+
+def _raw_contacts(sf: Salesforce) -> list[dict[str, Any]]:
+    """What an unguarded integration would send on: the records exactly as Salesforce returns them."""
+    records: list[dict[str, Any]] = sf.query_all(_LLM_QUERY)["records"]
     return records
 
 
-def _show_purposes(shield: Shield, records: list[dict[str, Any]]) -> None:
-    first = next((r for r in records if _has_clean_case_text(r)), records[0])
-    batch = [first, *(r for r in records if r is not first)]
-    _say("\nA Contact with Cases, as Salesforce returned it (abridged):")
+def _guarded_queries(client: TenantClient, raw: list[dict[str, Any]]) -> None:
+    _say("\nAn LLM wrote:  " + _LEAKY_QUERY)
+    try:
+        client.query(_LEAKY_QUERY, purpose="support_copilot")
+    except QueryRejectedError as rejected:
+        _say("  rejected:" + "".join(f"\n    - {reason}" for reason in rejected.reasons))
+    _say("An LLM wrote:  " + _LLM_QUERY)
+    first = next((r for r in raw if _has_clean_case_text(r)), raw[0])
+    _say("\nA Contact with Cases, as Salesforce returns it (what an unguarded integration would send):")
     _say(_json(_abridged(first)))
     for purpose in ("support_copilot", "training"):
-        result = shield.protect(batch, purpose=purpose)
-        _say(f"\n── purpose {purpose!r}: what reaches the model ──")
-        _say(_json(_abridged(result[0])))
-        _say(_summary(result))
-        if result.held:
-            _say(f"held back: {result.held} Contact(s) whose case text holds credentials went to the quarantine")
+        # For training the guard rewrites the query: the fields training may not read are never requested.
+        records = list(client.query(_LLM_QUERY, purpose=purpose, rewrite=purpose == "training"))
+        shown = next((r for r in records if r.get("Id") == first["Id"]), records[0])
+        _say(f"\n── purpose {purpose!r}: what reaches the model ({len(records)} Contacts) ──")
+        _say(_json(_abridged(shown)))
+        held = len(raw) - len(records)
+        if held:
+            _say(f"held back: {held} Contact(s) whose case text holds credentials went to the quarantine")
+
+
+def _second_tenant(client: TenantClient, raw: list[dict[str, Any]]) -> None:
+    other = list(client.query("SELECT Id, Title FROM Contact", purpose="training"))
+    mixed = {r["Id"] for r in other} & {r["Id"] for r in raw}
+    _say(
+        f"\n{_TENANTS[1]}: its own client and token read {len(other)} Contacts of its own org; shared with "
+        f"{_TENANTS[0]}: {len(mixed)}"
+    )
+
+
+def _refusals(org: EmbeddedOrg, policy: Classification, tokens: TokenStore, audit: AuditPipeline) -> None:
+    _say("\nConfigurations sfshield refuses to run with:")
+    shield = Shield(policy, tenant=_TENANTS[0], audit=audit, pseudonym_key=PseudonymKey.generate())
+    try:
+        _client(org, 0, shield, tokens, allowed_objects=["Contact", "Account"])
+    except PrivilegeError as refused:
+        _say(f"  over-privileged user: {', '.join(refused.excessive)} beyond what the tenant needs -> refused")
+    with EmbeddedOrg(orgs=1, size=2, client_scopes=("api", "full", "refresh_token")) as wide:
+        wide_tokens = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
+        wide_shield = Shield(policy, tenant=_TENANTS[0], audit=audit, pseudonym_key=PseudonymKey.generate())
+        try:
+            _client(wide, 0, wide_shield, wide_tokens)
+        except ScopeError:
+            _say("  over-scoped OAuth client (api full refresh_token): token revoked at once -> refused")
 
 
 def _has_clean_case_text(record: dict[str, Any]) -> bool:

@@ -18,7 +18,6 @@ Values come back as :class:`~sfshield.secret.Secret`. The store and :class:`Stor
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import sqlite3
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn
 from urllib.parse import urlsplit
 
+from sfshield._logging import get_logger
 from sfshield.crypto.cipher import EnvelopeCipher
 from sfshield.crypto.context import EncryptionContext
 from sfshield.crypto.keystore import utc_now
@@ -41,7 +41,7 @@ from sfshield.secret import Secret
 
 __all__ = ["StoredToken", "TokenKind", "TokenRef", "TokenStore"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 _PURPOSE: Final = "oauth"
 _MAX_SECRET_BYTES: Final = 64 * 1024

@@ -143,12 +143,14 @@ class TenantClient:
             self._checked = True
 
     def query(
-        self, soql: str, /, *, purpose: str, max_limit: int = 50_000, batch_size: int = 1000
+        self, soql: str, /, *, purpose: str, max_limit: int = 50_000, batch_size: int = 1000, rewrite: bool = False
     ) -> Iterator[dict[str, Any]]:
         """Run an (LLM-written or application) query for ``purpose``; yield protected records, batch by batch.
 
         The query is checked before anything is sent; records are filtered, scanned and audited ``batch_size`` at
-        a time, and a batch is yielded only after its audit event was written.
+        a time, and a batch is yielded only after its audit event was written. With ``rewrite``, fields the
+        purpose may not read are removed from the query instead of rejecting it (the guard's rewrite mode; the
+        changes are audited).
 
         Raises:
             QueryRejectedError: the purpose or an object is not allowed for this tenant, or the guard refused a
@@ -158,7 +160,9 @@ class TenantClient:
         """
         if not self._config.allows_purpose(purpose):
             raise QueryRejectedError((f"purpose {purpose!r} is not allowed for tenant {self._config.tenant!r}",))
-        guard = self._shield.soql_guard(purpose=purpose, max_limit=max_limit, objects=self._config.allowed_objects)
+        guard = self._shield.soql_guard(
+            purpose=purpose, max_limit=max_limit, objects=self._config.allowed_objects, rewrite=rewrite
+        )
         checked = guard.check(soql)
         self.connect()
         records = iter_query(_Reader(self), checked.soql)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import re
 import secrets
 import threading
@@ -40,6 +39,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from sfshield._logging import get_logger
 from sfshield.audit.events import OperationBlocked, TokenIssued, TokenRevoked
 from sfshield.audit.pipeline import AuditPipeline
 from sfshield.crypto.tokens import TokenKind, TokenRef, TokenStore
@@ -70,7 +70,7 @@ __all__ = [
     "verify_grant",
 ]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 CALL_OPTIONS: Final = "client=sfshield"
 """The ``Sforce-Call-Options`` value sent with every call (it shows as CLIENT_NAME in ApiTotalUsage logs)."""

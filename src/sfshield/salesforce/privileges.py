@@ -15,7 +15,6 @@ one boundary, :func:`~sfshield.salesforce.translate_errors`, so they never carry
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any, Final, TypeVar
 
 from simple_salesforce.api import Salesforce
 
+from sfshield._logging import get_logger
 from sfshield.audit.events import Outcome, PrivilegeChecked
 from sfshield.audit.pipeline import AuditPipeline
 from sfshield.exceptions import PrivilegeError, SalesforceError
@@ -40,7 +40,7 @@ __all__ = [
     "enforce",
 ]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 _T = TypeVar("_T")
 
 DEFAULT_DANGEROUS: Final = frozenset(
