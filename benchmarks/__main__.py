@@ -15,7 +15,10 @@ _DESCRIPTION = (
     "floor), AESSIV and the AWS Encryption SDK (goals: RND >= 0.9x and DET >= 0.75x the floor, <= 33 B overhead, "
     "import sfshield.crypto <= 50 ms), and DLP scan records/s and MB/s of CRM notes beside a google-re2 floor, Python "
     "re and Presidio regex-only (goals: >= 50 MB/s, >= 100x Presidio, cold start <= 100 ms), and the DLP evaluation: "
-    "per-kind precision/recall on a labelled corpus against fixed thresholds (dlp-eval exits 1 when one is missed)."
+    "per-kind precision/recall on a labelled corpus against fixed thresholds (dlp-eval exits 1 when one is missed), "
+    "and end-to-end records/s and peak memory reading 20k and 100k Contacts with Cases from the embedded org through "
+    "TenantClient (guard, filter, DLP, encryption, audit) beside fetch only (goals: >= 20k records/s per core, "
+    "memory flat in the record count; best of at most 3 runs, --records does not apply)."
 )
 
 
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("keep-drop", "full", "soql", "org", "crypto", "dlp", "dlp-eval"),
+        choices=("keep-drop", "full", "soql", "org", "crypto", "dlp", "dlp-eval", "e2e"),
         help="run one comparison only",
     )
     parser.add_argument(
@@ -103,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         # The evaluation is deterministic, unlike timings: alone (`nox -s eval`) a missed threshold fails the run.
         if args.only == "dlp-eval" and not held:
             return 1
+    if args.only is None:
+        print()
+    if args.only in (None, "e2e"):
+        from benchmarks import bench_e2e  # noqa: PLC0415 - imported late for the same reason as bench_soql
+
+        # One round reads 120k Contacts with each candidate (about 40 s): the rounds are capped.
+        bench_e2e.main(repeat=min(args.repeat, bench_e2e.MAX_REPEAT))
     return 0
 
 

@@ -32,6 +32,7 @@ cannot allow credentials through in clear: where ``allow`` would win for a crede
 from __future__ import annotations
 
 import fnmatch
+from functools import cached_property
 from typing import Annotated, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -55,6 +56,7 @@ _PERSONAL: Final = frozenset(
 )
 _COMPANY: Final = frozenset({EntityKind.IP_MARKER, EntityKind.COMMERCIAL_TERMS})
 _CATEGORIES: Final = ("secret", "personal", "company", "*")
+_MAX_MEMO: Final = 4096
 
 
 def _category_of(kind: str) -> str:
@@ -146,10 +148,22 @@ class DlpPolicy(BaseModel):
                 raise ValueError(f"text field {ref!r} must be written Object.Field (or *.Field)")
         return fields
 
+    @cached_property
+    def _scan_memo(self) -> dict[tuple[str, str], bool]:
+        return {}
+
     def scans(self, sobject: str, field: str) -> bool:
-        """Whether ``sobject.field`` is a text field to scan."""
-        name = f"{sobject}.{field}".casefold()
-        return any(fnmatch.fnmatchcase(name, ref.casefold()) for ref in self.fields)
+        """Whether ``sobject.field`` is a text field to scan (memoised; bounded, since names come from records)."""
+        key = (sobject, field)
+        memo = self._scan_memo
+        found = memo.get(key)
+        if found is None:
+            name = f"{sobject}.{field}".casefold()
+            found = any(fnmatch.fnmatchcase(name, ref.casefold()) for ref in self.fields)
+            if len(memo) >= _MAX_MEMO:
+                memo.clear()
+            memo[key] = found
+        return found
 
     def decide(self, kind: str, purpose: str) -> DlpDecision:
         """The action for findings of ``kind`` under ``purpose``: the strictest matching rule, else the default."""
