@@ -33,9 +33,22 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
-        """Return the secret as text (bytes are decoded as UTF-8)."""
+        """Return the secret as text (bytes are decoded as UTF-8).
+
+        Raises:
+            ValueError: the secret is bytes that are not UTF-8 text (use :meth:`reveal_bytes`). Neither the
+                message nor a chained exception carries the secret.
+        """
         value = self._value
-        return value.decode() if isinstance(value, bytes) else value
+        if isinstance(value, str):
+            return value
+        try:
+            text = value.decode()
+        except UnicodeDecodeError:
+            text = None  # raised below, outside this block, so the error that holds the bytes is not chained
+        if text is None:
+            raise ValueError("the secret is not UTF-8 text; use reveal_bytes() for a binary secret") from None
+        return text
 
     def reveal_bytes(self) -> bytes:
         """Return the secret as bytes (text is encoded as UTF-8)."""

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sfshield.crypto import EncryptionContext, EnvelopeCipher, JoinDomain, Normalization, envelope
 from sfshield.exceptions import ConfigurationError, DecryptionError
+from sfshield.secret import Secret
 from sfshield.testing import InMemoryKeyProvider
 
 CTX = EncryptionContext(
@@ -235,8 +236,8 @@ def test_deterministic_decrypt_returns_the_normalised_plaintext(
     normalization = cipher.domains[domain].normalization
     try:
         expected = normalization.apply(data)
-    except UnicodeDecodeError:
-        with pytest.raises(UnicodeDecodeError):
+    except ValueError:
+        with pytest.raises(ValueError, match=r"UTF-8|nothing is left"):
             cipher.encrypt_deterministic(data, context=ctx)
         return
     blob = cipher.encrypt_deterministic(data, context=ctx)
@@ -249,3 +250,114 @@ def test_arbitrary_bytes_never_decrypt_and_never_raise_anything_else(cipher: Env
     for ctx in (CTX, DET_CTX, SEAL_CTX):
         with pytest.raises(DecryptionError):
             cipher.decrypt(garbage, context=ctx)
+
+
+# -- errors that must not carry the value --------------------------------------------------------------------------
+
+LEAKY = b"ana.lopez@example.com hunter2 \xff"  # ends in a byte that is not UTF-8
+
+
+def _assert_carries_nothing_of(exc: BaseException, secret: bytes) -> None:
+    """Neither the exception nor anything chained to it shows a fragment of ``secret``."""
+    shown = [repr(exc), str(exc), *map(repr, exc.args), *map(str, exc.args)]
+    for fragment in (b"ana.lopez", b"hunter2", b"\xff"):
+        assert fragment in secret
+        for text in shown:
+            assert fragment.decode("latin-1") not in text
+            assert repr(fragment)[2:-1] not in text
+    assert exc.__cause__ is None
+    assert exc.__context__ is None
+
+
+class TestErrorsCarryNoValue:
+    @pytest.mark.parametrize("normalization", [Normalization.CASEFOLD, Normalization.DIGITS])
+    def test_non_utf8_text_normalisation_names_the_problem_not_the_value(
+        self, cipher: EnvelopeCipher, normalization: Normalization
+    ) -> None:
+        """A text normalisation refuses non-UTF-8 bytes with a ValueError that holds none of them."""
+        domain = {Normalization.CASEFOLD: "email", Normalization.DIGITS: "phone"}[normalization]
+        for call in (
+            lambda: normalization.apply(LEAKY),
+            lambda: cipher.encrypt_deterministic(LEAKY, context=DET_CTX.replace(domain=domain)),
+            lambda: cipher.encrypt_deterministic_many([LEAKY], context=DET_CTX.replace(domain=domain)),
+            lambda: cipher.encrypt_deterministic_all(LEAKY, context=DET_CTX.replace(domain=domain)),
+        ):
+            with pytest.raises(ValueError, match="not UTF-8 text") as caught:
+                call()
+            _assert_carries_nothing_of(caught.value, LEAKY)
+
+    def test_revealing_binary_secret_bytes_as_text_hides_them(self) -> None:
+        """Secret.reveal() on bytes that are not UTF-8 raises a ValueError that holds none of them."""
+        with pytest.raises(ValueError, match="not UTF-8 text") as caught:
+            Secret(LEAKY).reveal()
+        _assert_carries_nothing_of(caught.value, LEAKY)
+        assert Secret(LEAKY).reveal_bytes() == LEAKY
+
+
+class TestNormalisationRefusesEmptyResults:
+    @pytest.mark.parametrize("value", [b"", b"n/a", b"   ", b"+", b"unknown", b" + ( ) - "])
+    def test_a_value_without_digits_is_refused(self, cipher: EnvelopeCipher, value: bytes) -> None:
+        """DIGITS refuses a value with no digits, which would otherwise share one ciphertext with all such values."""
+        with pytest.raises(ValueError, match="nothing is left of the value after DIGITS normalisation"):
+            cipher.encrypt_deterministic(value, context=DET_CTX.replace(domain="phone"))
+
+    @pytest.mark.parametrize("value", [b"", b"   ", b"\t\n", "\u3000".encode()])
+    def test_a_value_that_casefolds_to_nothing_is_refused(self, cipher: EnvelopeCipher, value: bytes) -> None:
+        """CASEFOLD refuses a value that is only white space."""
+        with pytest.raises(ValueError, match="nothing is left of the value after CASEFOLD normalisation"):
+            cipher.encrypt_deterministic(value, context=DET_CTX)
+
+    def test_exact_still_encrypts_the_empty_value(self, cipher: EnvelopeCipher) -> None:
+        """EXACT normalises nothing away, so an empty value stays a value."""
+        exact = EnvelopeCipher(cipher.keyring, domains=[JoinDomain("email")])
+        assert exact.decrypt(exact.encrypt_deterministic(b"", context=DET_CTX), context=DET_CTX) == b""
+
+
+class TestMisuseIsExplained:
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda c: c.encrypt("text", context=CTX),
+            lambda c: c.encrypt_many(["text"], context=CTX),
+            lambda c: c.encrypt_many([b"ok", "text"], context=CTX),
+            lambda c: c.encrypt_many("text", context=CTX),
+            lambda c: c.encrypt_deterministic("text", context=DET_CTX),
+            lambda c: c.encrypt_deterministic_many(["a@x.io"], context=DET_CTX),
+            lambda c: c.encrypt_deterministic_many((v for v in [b"a@x.io", 42]), context=DET_CTX),
+            lambda c: c.encrypt_deterministic_many(["text"], context=DET_CTX.replace(domain="account")),
+            lambda c: c.seal("text", context=SEAL_CTX),
+        ],
+        ids=["encrypt", "many", "many-2nd", "many-str", "det", "det-many", "det-many-gen", "det-exact", "seal"],
+    )
+    def test_text_instead_of_bytes_gets_the_encode_hint(self, cipher: EnvelopeCipher, call: object) -> None:
+        """Every encrypting call refuses a non-bytes value with a TypeError that says to encode text first."""
+        account = EnvelopeCipher(cipher.keyring, domains=[*cipher.domains.values(), JoinDomain("account")])
+        with pytest.raises(TypeError, match=r"data must be bytes, not (str|int); encode text first") as caught:
+            call(account)  # type: ignore[operator]
+        assert caught.value.__context__ is None or caught.value.__suppress_context__  # no cryptography error shown
+
+    def test_bytes_like_values_are_accepted(self, cipher: EnvelopeCipher) -> None:
+        """A bytearray or memoryview is accepted like bytes, for encryption and for key_id_of."""
+        blob = cipher.encrypt(bytearray(b"v"), context=CTX)  # type: ignore[arg-type]
+        assert cipher.encrypt_many([memoryview(b"v")], context=CTX)[0][:5] == blob[:5]  # type: ignore[list-item]
+        as_bytearray, as_view = bytearray(blob), memoryview(blob)
+        assert cipher.key_id_of(as_bytearray) == cipher.key_id_of(as_view) == cipher.key_id_of(blob)  # type: ignore[arg-type]
+        with pytest.raises(DecryptionError):
+            cipher.key_id_of("sf1:abc")  # type: ignore[arg-type]
+
+    def test_join_domain_normalisation_is_coerced_or_refused_at_construction(self) -> None:
+        """A JoinDomain takes a normalisation's value as text, and refuses an unknown one at once."""
+        domain = JoinDomain("email", "casefold")  # type: ignore[arg-type]
+        assert domain.normalization is Normalization.CASEFOLD
+        assert JoinDomain("x", "exact") == JoinDomain("x")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=r"normalization must be one of 'exact', 'casefold', 'digits', not 'nope'"):
+            JoinDomain("x", "nope")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="join domain name"):
+            JoinDomain("bad name")
+
+    def test_reencrypting_a_value_of_an_unknown_tenant_is_a_decryption_error(self, cipher: EnvelopeCipher) -> None:
+        """Re-encrypting raises DecryptionError, as documented, when the context's tenant has no keys at all."""
+        blob = cipher.encrypt(b"v", context=CTX)
+        with pytest.raises(DecryptionError):
+            cipher.reencrypt(blob, context=CTX.replace(tenant="never-seen"))
+        assert cipher.keyring.records("never-seen") == []

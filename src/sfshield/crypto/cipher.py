@@ -13,6 +13,9 @@
 - The context (tenant, purpose, object, field, record id, domain …) is authenticated, never stored; the
   decryptor rebuilds it. Callers never supply nonces.
 - Every decryption failure raises :class:`~sfshield.exceptions.DecryptionError` with one fixed message.
+- Derived keys are cached per cipher and trusted for the keyring's ``cache_ttl``; the first call after it checks
+  the keys against the key store (a :class:`~sfshield.exceptions.CryptoError` if the store cannot be read), so keys
+  destroyed or promoted by another process take effect here within that time (see :class:`Keyring`).
 
 The wire format is documented in :mod:`sfshield.crypto.envelope`; keys in :mod:`sfshield.crypto.keyring`.
 """
@@ -20,8 +23,10 @@ The wire format is documented in :mod:`sfshield.crypto.envelope`; keys in :mod:`
 from __future__ import annotations
 
 import hmac
+import math
 import os
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -56,12 +61,14 @@ _MIN_RND: Final = envelope.MIN_BYTES[_RND]
 _MIN_DET: Final = envelope.MIN_BYTES[_DET]
 _MIN_SEAL: Final = envelope.MIN_BYTES[_SEAL]
 _urandom: Final = os.urandom
+_monotonic: Final = time.monotonic
 _MAX_CACHED_CONTEXTS: Final = 4096
 _MAX_BYTES: Final = envelope.MAX_ENVELOPE_BYTES
 _ZERO_NONCE: Final = bytes(_NONCE)
 _SEAL_INFO: Final = b"sfshield/v1 seal message key"
 
 ContextLike = EncryptionContext | Mapping[str, str]
+_SivOpen = Callable[[bytes, list[bytes]], bytes]
 
 
 class Normalization(StrEnum):
@@ -76,15 +83,36 @@ class Normalization(StrEnum):
     """Only the digits (and a leading ``+``) are kept: ``"+1 (415) 555-0100"`` joins ``"+14155550100"``."""
 
     def apply(self, data: bytes) -> bytes:
-        """Return ``data`` normalised; text normalisations require UTF-8."""
+        """Return ``data`` normalised.
+
+        Raises:
+            ValueError: a text normalisation got bytes that are not UTF-8, or nothing is left after it (a value
+                without digits under ``DIGITS``, only spaces under ``CASEFOLD``): such values would all share one
+                ciphertext. The message never contains the value, and no exception carrying it is chained.
+        """
         if self is Normalization.EXACT:
             return data
-        text = data.decode("utf-8")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None  # raised below, outside this block, so the error that holds the bytes is not chained
+        if text is None:
+            raise ValueError(
+                f"the value is not UTF-8 text, which {self.name} normalisation needs; declare the join domain with "
+                "Normalization.EXACT to join binary values"
+            ) from None
         if self is Normalization.CASEFOLD:
-            return unicodedata.normalize("NFKC", text).casefold().strip().encode()
-        stripped = text.strip()
-        digits = "".join(ch for ch in stripped if ch.isascii() and ch.isdigit())
-        return (("+" if stripped.startswith("+") else "") + digits).encode()
+            normalised = unicodedata.normalize("NFKC", text).casefold().strip()
+        else:
+            stripped = text.strip()
+            digits = "".join(ch for ch in stripped if ch.isascii() and ch.isdigit())
+            normalised = ("+" if stripped.startswith("+") else "") + digits if digits else ""
+        if not normalised:
+            raise ValueError(
+                f"nothing is left of the value after {self.name} normalisation; such values would all share one "
+                "ciphertext. Leave them out (or null), or declare the join domain with Normalization.EXACT"
+            )
+        return normalised.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +120,27 @@ class JoinDomain:
     """A named set of fields whose deterministic ciphertexts are comparable.
 
     For example ``email`` for ``Contact.Email`` and ``Lead.Email``. Each (tenant, domain, normalisation) has its
-    own key.
+    own key. ``normalization`` may be given as its value (``"casefold"``); it is stored as a :class:`Normalization`.
+
+    Raises:
+        ValueError: the name is not letters, digits, ``-`` or ``_``, or the normalisation is unknown.
     """
 
     name: str
     normalization: Normalization = Normalization.EXACT
 
     def __post_init__(self) -> None:
-        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+        if not isinstance(self.name, str) or not self.name.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"join domain name {self.name!r} must be letters, digits, '-' or '_'")
+        if type(self.normalization) is not Normalization:
+            try:
+                normalization = Normalization(self.normalization)
+            except ValueError:
+                known = ", ".join(repr(n.value) for n in Normalization)
+                raise ValueError(
+                    f"join domain {self.name!r}: normalization must be one of {known}, not {self.normalization!r}"
+                ) from None
+            object.__setattr__(self, "normalization", normalization)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +204,9 @@ class EnvelopeCipher:
         self._det_slots: dict[bytes, Any] = {}
         self._det_openers: dict[bytes, dict[bytes, Any]] = {}
         self._keyring.on_change(self._clear_caches)
+        # The caches above bypass the keyring; every call compares one clock reading with the keyring's cache
+        # deadline, so keys destroyed or promoted by another process take effect here within the keyring's cache_ttl.
+        self._valid_until = -math.inf
 
     def __repr__(self) -> str:
         return f"EnvelopeCipher({self._keyring!r}, domains={sorted(self._domains)})"
@@ -193,18 +236,24 @@ class EnvelopeCipher:
                 and reused is the fast path.
 
         Raises:
-            TypeError: ``data`` is not bytes.
+            TypeError: ``data`` is not bytes (or another bytes-like object).
             ValueError: the context is invalid (see :class:`EncryptionContext`).
             KeyNotFoundError: the tenant's keys were destroyed.
             KeyProviderError: the tenant's data key could not be created or unwrapped.
+            AuditSinkError: the creation or unwrap of the tenant's data key could not be recorded.
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        if _monotonic() >= self._valid_until:
+            self._revalidate()
         slot = self._enc_rnd.get(ctx.scope)
         if slot is None:
             slot = self._load_enc_rnd(ctx)
         head, aead = slot
         nonce = _urandom(_NONCE)
-        return head + nonce + aead.encrypt(nonce, data, head + ctx.aad)
+        try:
+            return head + nonce + aead.encrypt(nonce, data, head + ctx.aad)
+        except TypeError:  # only data can have a wrong type; checked here to keep the fast path free of checks
+            raise _not_bytes(data) from None
 
     def encrypt_many(self, values: Iterable[bytes], /, *, context: ContextLike) -> list[bytes]:
         """:meth:`encrypt` for many values that share one context (one column of a batch), in one call.
@@ -212,8 +261,13 @@ class EnvelopeCipher:
         The result is the same as calling :meth:`encrypt` per value; the per-call work (key lookup, associated
         data, the nonce system call) is paid once per batch, which makes it faster than a loop of raw AES-GCM
         calls. Fresh random nonces are drawn for every value.
+
+        Raises:
+            TypeError: a value is not bytes (nothing is returned for the batch).
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        if _monotonic() >= self._valid_until:
+            self._revalidate()
         slot = self._enc_rnd.get(ctx.scope)
         if slot is None:
             slot = self._load_enc_rnd(ctx)
@@ -225,37 +279,50 @@ class EnvelopeCipher:
         out: list[bytes] = []
         append = out.append
         offset = 0
-        for data in items:
-            nonce = nonces[offset : offset + _NONCE]
-            offset += _NONCE
-            append(head + nonce + seal(nonce, data, aad))
+        try:
+            for data in items:
+                nonce = nonces[offset : offset + _NONCE]
+                offset += _NONCE
+                append(head + nonce + seal(nonce, data, aad))
+        except TypeError:
+            raise _not_bytes(data) from None
         return out
 
     def decrypt(self, blob: bytes, /, *, context: ContextLike) -> bytes:
         """Decrypt an envelope made by :meth:`encrypt`, :meth:`encrypt_deterministic` or :meth:`seal`.
 
         Args:
-            blob: the envelope.
+            blob: the envelope (bytes, or a bytearray or memoryview of one).
             context: the same context the value was encrypted with, rebuilt from where the value was found.
 
         Raises:
             DecryptionError: for every way decryption can fail (one fixed message, no cause chained).
             ValueError: the context itself is invalid (a programming error, independent of the blob).
+            AuditSinkError: the unwrap of the tenant's data key could not be recorded.
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        if _monotonic() >= self._valid_until:
+            self._revalidate()
         if type(blob) is not bytes:
             blob = _envelope_bytes(blob)
         size = len(blob)
         try:
             scheme = blob[0] if size <= _MAX_BYTES else 0
             if scheme == _RND and size >= _MIN_RND:
+                head = blob[:5]
                 keys = self._dec_rnd.get(ctx.scope)
-                aead = keys.get(blob[1:5]) if keys is not None else None
+                aead = keys.get(head) if keys is not None else None
                 if aead is None:
-                    aead = self._rnd_key(ctx, blob[1:5])
-                return aead.decrypt(blob[5:17], blob[17:], blob[:5] + ctx.aad)
+                    aead = self._rnd_key(ctx, head)
+                return aead.decrypt(blob[5:17], blob[17:], head + ctx.aad)
             if scheme == _DET and size >= _MIN_DET:
-                return self._decrypt_det(blob, ctx)
+                # The cache hit is inlined (no call frame) to pay for the cache-deadline check above.
+                head = blob[:5]
+                openers = self._det_openers.get(ctx.aad)
+                opener = openers.get(head) if openers is not None else None
+                if opener is None:
+                    opener = self._det_opener(ctx, head)
+                return opener[0](blob[5:], opener[1])
             if scheme == _SEAL and size >= _MIN_SEAL:
                 return self._open_sealed(blob, ctx)
         except (InvalidTag, KeyNotFoundError, ValueError, IndexError, OverflowError):
@@ -269,6 +336,8 @@ class EnvelopeCipher:
             DecryptionError: any envelope fails (nothing is returned for the batch).
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        if _monotonic() >= self._valid_until:
+            self._revalidate()
         # header -> (is_rnd, decrypt function, associated data) for the headers met so far in this batch
         fast: dict[bytes, tuple[bool, Callable[..., bytes], Any]] = {}
         out: list[bytes] = []
@@ -280,7 +349,7 @@ class EnvelopeCipher:
                     append(self.decrypt(blob, context=ctx))
                     head = bytes(blob[:5])
                     if head[0] == _RND:
-                        fast[head] = (True, self._rnd_key(ctx, head[1:5]).decrypt, head + ctx.aad)
+                        fast[head] = (True, self._rnd_key(ctx, head).decrypt, head + ctx.aad)
                     elif head[0] == _DET:
                         siv = self._det_key(ctx.tenant, self._domain_of(ctx), head[1:5])
                         fast[head] = (False, siv.decrypt, [head + ctx.aad])
@@ -302,11 +371,15 @@ class EnvelopeCipher:
         :meth:`decrypt` returns is the normalised one.
 
         Raises:
+            TypeError: ``data`` is not bytes.
             ValueError: no ``domain`` in the context, an undeclared domain, a ``record_id`` in the context, or
-                text normalisation on bytes that are not UTF-8.
+                a value the domain's normalisation refuses (not UTF-8 text, or nothing left after normalising;
+                see :meth:`Normalization.apply`).
             KeyNotFoundError: the tenant's keys were destroyed.
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        if _monotonic() >= self._valid_until:
+            self._revalidate()
         slot = self._det_slots.get(ctx.aad)
         if slot is None:
             slot = self._load_det_slot(ctx)
@@ -316,8 +389,15 @@ class EnvelopeCipher:
         return head + seal(data if normalize is None else normalize(data), aad)
 
     def encrypt_deterministic_many(self, values: Iterable[bytes], /, *, context: ContextLike) -> list[bytes]:
-        """:meth:`encrypt_deterministic` for many values that share one context, in one call."""
+        """:meth:`encrypt_deterministic` for many values that share one context, in one call.
+
+        Raises:
+            TypeError: a value is not bytes (nothing is returned for the batch).
+            ValueError: as :meth:`encrypt_deterministic`, for any value of the batch.
+        """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        if _monotonic() >= self._valid_until:
+            self._revalidate()
         domain = self._domain_of(ctx)
         slot = self._enc_det.get((ctx.tenant, domain.name))
         if slot is None:
@@ -325,10 +405,17 @@ class EnvelopeCipher:
         head, siv = slot
         seal = siv.encrypt
         aad = [head + ctx.aad]
-        if domain.normalization is Normalization.EXACT:
-            return [head + seal(data, aad) for data in values]
-        normalize = domain.normalization.apply
-        return [head + seal(normalize(data), aad) for data in values]
+        items = values if isinstance(values, list | tuple) else list(values)
+        try:
+            if domain.normalization is Normalization.EXACT:
+                return [head + seal(data, aad) for data in items]
+            normalize = domain.normalization.apply
+            return [head + seal(normalize(data), aad) for data in items]
+        except (TypeError, AttributeError):  # a value that is not bytes; looked for only once something failed
+            for data in items:
+                if not isinstance(data, bytes | bytearray | memoryview):
+                    raise _not_bytes(data) from None
+            raise
 
     def encrypt_deterministic_all(self, data: bytes, /, *, context: ContextLike) -> list[bytes]:
         """The deterministic ciphertexts of ``data`` under every key id that can still decrypt, primary first.
@@ -367,27 +454,34 @@ class EnvelopeCipher:
     def key_id_of(self, blob: bytes, /) -> int:
         """The data-key id an envelope names (read from its header, *not* authenticated).
 
+        Args:
+            blob: the envelope (bytes, or a bytearray or memoryview of one, like :meth:`decrypt`).
+
         Raises:
             DecryptionError: ``blob`` is not an envelope.
         """
-        if not isinstance(blob, bytes) or len(blob) < envelope.HEADER_BYTES or blob[0] not in envelope.MIN_BYTES:
+        if type(blob) is not bytes:
+            blob = _envelope_bytes(blob)
+        if len(blob) < envelope.HEADER_BYTES or blob[0] not in envelope.MIN_BYTES:
             raise DecryptionError from None
         return int.from_bytes(blob[1:5], "big")
 
     def reencrypt(self, blob: bytes, /, *, context: ContextLike) -> bytes:
         """Return ``blob`` re-encrypted under the tenant's primary key, or ``blob`` itself if it already is.
 
-        The scheme is kept (RND stays RND, DET stays DET, SEAL stays SEAL).
+        The scheme is kept (RND stays RND, DET stays DET, SEAL stays SEAL). ``blob`` is authenticated even when it
+        is already current.
 
         Raises:
-            DecryptionError: ``blob`` does not decrypt under ``context``.
+            DecryptionError: ``blob`` does not decrypt under ``context`` (also when the tenant has no keys, or
+                its keys were destroyed).
+            KeyNotFoundError: ``blob`` decrypts, but the tenant has no primary key to move it to (its keys were
+                destroyed meanwhile).
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
-        primary = self._keyring.primary_key_id(ctx.tenant, create=False)
-        if self.key_id_of(blob) == primary:
-            self.decrypt(blob, context=ctx)  # authenticate even when nothing changes
-            return blob
         plain = self.decrypt(blob, context=ctx)
+        if self.key_id_of(blob) == self._keyring.primary_key_id(ctx.tenant, create=False):
+            return blob
         scheme = blob[0]
         if scheme == _RND:
             return self.encrypt(plain, context=ctx)
@@ -443,6 +537,12 @@ class EnvelopeCipher:
 
     # -- internals -----------------------------------------------------------------------------------------------
 
+    def _revalidate(self) -> None:
+        deadline = self._keyring.revalidate()
+        # The hot paths read time.monotonic directly (a global is the cheapest clock to call). A keyring with another
+        # clock (a test's) has its deadline on that clock, so this cipher then asks the keyring on every call.
+        self._valid_until = deadline if self._keyring.monotonic is _monotonic else -math.inf
+
     def _domain_of(self, ctx: EncryptionContext) -> JoinDomain:
         if "record_id" in ctx:
             raise ValueError("deterministic encryption must not bind a record id: equality would stop working")
@@ -457,20 +557,21 @@ class EnvelopeCipher:
     def _load_enc_rnd(self, ctx: EncryptionContext) -> tuple[bytes, AESGCM]:
         key_id = self._keyring.primary_key_id(ctx.tenant)
         head = envelope.header(_RND, key_id)
-        slot = (head, self._rnd_key(ctx, head[1:5]))
+        slot = (head, self._rnd_key(ctx, head))
         with self._lock:
             self._enc_rnd[ctx.scope] = slot
         return slot
 
-    def _rnd_key(self, ctx: EncryptionContext, key_bytes: bytes) -> AESGCM:
+    def _rnd_key(self, ctx: EncryptionContext, head: bytes) -> AESGCM:
+        """The AES-GCM key of an RND envelope header (scheme and key id), derived once per scope and key id."""
         keys = self._dec_rnd.get(ctx.scope)
-        cached = keys.get(key_bytes) if keys is not None else None
+        cached = keys.get(head) if keys is not None else None
         if cached is not None:
             return cached
-        key_id = int.from_bytes(key_bytes, "big")
+        key_id = int.from_bytes(head[1:5], "big")
         aead = AESGCM(self._keyring.subkey(ctx.tenant, key_id, f"rnd|{ctx.purpose}"))
         with self._lock:
-            self._dec_rnd.setdefault(ctx.scope, {})[key_bytes] = aead
+            self._dec_rnd.setdefault(ctx.scope, {})[head] = aead
         return aead
 
     def _load_enc_det(self, ctx: EncryptionContext, domain: JoinDomain) -> tuple[bytes, AESSIV]:
@@ -492,20 +593,17 @@ class EnvelopeCipher:
             self._dec_det[tenant, domain.name, key_bytes] = siv
         return siv
 
-    def _decrypt_det(self, blob: bytes, ctx: EncryptionContext) -> bytes:
-        openers = self._det_openers.get(ctx.aad)
-        opener = openers.get(blob[:5]) if openers is not None else None
-        if opener is None:
-            domain = self._domains.get(ctx.get("domain", ""))
-            if domain is None or "record_id" in ctx:
-                raise ValueError("not a deterministic context")
-            head = blob[:5]
-            opener = (self._det_key(ctx.tenant, domain, head[1:5]).decrypt, [head + ctx.aad])
-            with self._lock:
-                if len(self._det_openers) >= _MAX_CACHED_CONTEXTS:
-                    self._det_openers.clear()
-                self._det_openers.setdefault(ctx.aad, {})[head] = opener
-        return opener[0](blob[5:], opener[1])
+    def _det_opener(self, ctx: EncryptionContext, head: bytes) -> tuple[_SivOpen, list[bytes]]:
+        """The AES-SIV decrypt function and associated data for a DET header under ``ctx``, cached per context."""
+        domain = self._domains.get(ctx.get("domain", ""))
+        if domain is None or "record_id" in ctx:
+            raise ValueError("not a deterministic context")
+        opener = (self._det_key(ctx.tenant, domain, head[1:5]).decrypt, [head + ctx.aad])
+        with self._lock:
+            if len(self._det_openers) >= _MAX_CACHED_CONTEXTS:
+                self._det_openers.clear()
+            self._det_openers.setdefault(ctx.aad, {})[head] = opener
+        return opener
 
     def _load_det_slot(
         self, ctx: EncryptionContext
@@ -555,4 +653,8 @@ def _as_bytes(data: object) -> bytes:
         return data
     if isinstance(data, bytearray | memoryview):
         return bytes(data)
-    raise TypeError(f"data must be bytes, not {type(data).__name__}; encode text first (for example .encode())")
+    raise _not_bytes(data)
+
+
+def _not_bytes(data: object) -> TypeError:
+    return TypeError(f"data must be bytes, not {type(data).__name__}; encode text first (for example .encode())")

@@ -18,9 +18,16 @@ The hierarchy::
 - **KEK rotation** re-wraps key records only (:meth:`Keyring.rewrap`): its cost grows with the number of data
   keys, never with the number of values.
 - **Crypto-shredding**: :meth:`Keyring.destroy_tenant` erases every wrapped key of a tenant; nothing encrypted
-  for it can be read again, by anyone.
+  for it can be read again, by anyone. Other processes that cached the tenant's keys stop using them within
+  ``cache_ttl`` (see below), or at once when they call :meth:`Keyring.refresh`.
+- **Several processes** may share one store. New keys are added with :meth:`KeyStore.insert`, which refuses an
+  existing (tenant, key id): when two processes create a tenant's first key at once, one wins and the other
+  adopts the winner's key; when both add a key, the loser takes the next id. Each process caches unwrapped keys
+  and primary ids, and re-validates them against the store once ``cache_ttl`` has passed: a key destroyed or
+  promoted elsewhere takes effect here within that time.
 
-Every key operation is audited (:class:`~sfshield.audit.KeyOperation`) with key ids and counts, never material.
+Every key operation is audited (:class:`~sfshield.audit.KeyOperation`) with key ids and counts, never material,
+*before* it takes effect, so that a failing audit sink leaves nothing unrecorded (see :class:`Keyring`).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import hmac
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +58,7 @@ _ROOT_KEY_BYTES: Final = 32
 _COMMIT_LABEL: Final = b"sfshield/v1 commit"
 _WRAP_LABEL: Final = b"sfshield/v1 dek"
 _SUBKEY_LABEL: Final = b"sfshield/v1|"
+_INSERT_ATTEMPTS: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +81,37 @@ class Keyring:
             ephemeral provider (:class:`sfshield.testing.InMemoryKeyProvider`): with a real provider the data keys
             would vanish with the process and everything encrypted with them would be lost.
         audit: the audit pipeline that records key operations; ``None`` records nothing (tests only).
-        clock: returns the current UTC time (a seam for tests).
+        clock: returns the current UTC time (a seam for tests); it stamps new key records.
+        cache_ttl: seconds for which cached keys and primary ids are trusted without reading the store. After
+            that, the next use re-validates them: keys destroyed or replaced in the store are dropped, a primary
+            promoted elsewhere is picked up. ``math.inf`` trusts the cache until :meth:`refresh`.
+        monotonic: returns seconds from a monotonic clock; it times ``cache_ttl``. A seam for tests: with any clock
+            but the default ``time.monotonic``, ciphers ask the keyring on every call instead of comparing the
+            deadline themselves, which is slower.
+
+    **Audit before effect.** Each key operation is recorded before it changes anything, so that an audit sink that
+    fails (:class:`~sfshield.exceptions.AuditSinkError`) stops it with no silent effect:
+
+    - *create* (a tenant's first key, :meth:`add_key`, :meth:`rotate`): the key is generated and wrapped, the event
+      is emitted, then the record is inserted and the key cached. If the insert fails, or another process inserted
+      that key id first, the trail holds a *create* for a key that was never stored — it fails closed: nothing
+      unaudited exists. (Such a losing create is followed by the winner's own create event, or by this keyring's
+      retry under the next id.)
+    - *unwrap*: the key is unwrapped, the event emitted, then the key cached. If the sink fails nothing is cached,
+      so the next use unwraps and audits again.
+    - *promote*, *rewrap*, *destroy*: emitted, then written to the store. If the write fails the event records an
+      attempt that did not take effect; the store is unchanged.
+
+    **Processes that share a store** each cache unwrapped keys. A key destroyed (crypto-shredding) or promoted by
+    another process is noticed here within ``cache_ttl`` (default five minutes) of the last check, or at once
+    after :meth:`refresh` or a restart. Until then this process may still decrypt a shredded tenant's values with
+    the keys it holds in memory. Call :meth:`refresh` in every process (or restart them) when a destruction must
+    take effect everywhere immediately.
 
     Raises:
         ConfigurationError: no store was given for a provider whose keys outlive the process.
+        TypeError: ``store`` lacks a :class:`KeyStore` method (``insert`` is required: see its docstring).
+        ValueError: ``cache_ttl`` is negative or not a number.
     """
 
     def __init__(
@@ -85,7 +121,11 @@ class Keyring:
         store: KeyStore | None = None,
         audit: AuditPipeline | None = None,
         clock: Callable[[], datetime] = utc_now,
+        cache_ttl: float = 300.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not cache_ttl >= 0:  # also refuses NaN
+            raise ValueError(f"cache_ttl must be a number of seconds >= 0 (or math.inf), got {cache_ttl!r}")
         if store is None:
             if not getattr(provider, "ephemeral", False):
                 raise ConfigurationError(
@@ -94,10 +134,18 @@ class Keyring:
                     "store=SQLiteKeyStore(path)"
                 )
             store = MemoryKeyStore()
+        if not isinstance(store, KeyStore):
+            raise TypeError(
+                f"store must be a KeyStore (load, insert, save, tenants), not {type(store).__name__}; a store of your "
+                "own needs insert(), which refuses an existing (tenant, key id) so processes cannot overwrite keys"
+            )
         self._provider = provider
         self._store = store
         self._audit = audit
         self._clock = clock
+        self._cache_ttl = cache_ttl
+        self._monotonic = monotonic
+        self._valid_until = monotonic() + cache_ttl
         self._lock = threading.RLock()
         self._roots: dict[tuple[str, int], bytes] = {}
         self._primary: dict[str, int] = {}
@@ -119,6 +167,11 @@ class Keyring:
         """The store holding the wrapped data keys."""
         return self._store
 
+    @property
+    def monotonic(self) -> Callable[[], float]:
+        """The monotonic clock that times ``cache_ttl`` (the deadline :meth:`revalidate` returns is on it)."""
+        return self._monotonic
+
     def on_change(self, callback: Callable[[], None], /) -> None:
         """Call ``callback`` after any change to the keys (ciphers drop their caches)."""
         self._listeners.append(callback)
@@ -135,24 +188,31 @@ class Keyring:
         Raises:
             KeyNotFoundError: the tenant has no key and ``create`` is false, or its keys were destroyed.
         """
+        if self._monotonic() >= self._valid_until:
+            self.revalidate()
         cached = self._primary.get(tenant)
         if cached is not None:
             return cached
         with self._lock:
-            records = self._store.load(tenant)
-            primary = [r for r in records if r.state is KeyState.PRIMARY]
-            if primary:
-                self._primary[tenant] = primary[0].key_id
-                return primary[0].key_id
-            if records:
-                raise KeyNotFoundError(
-                    f"tenant {tenant!r} has no primary data key (its keys were destroyed or none was promoted); "
-                    "nothing can be encrypted for it. Promote a key, or create a new keyring on purpose with "
-                    "Keyring.create_tenant"
-                )
-            if not create:
-                raise KeyNotFoundError(f"tenant {tenant!r} has no data keys")
-            return self._create_tenant(tenant)
+            # Twice at most: if another process created the tenant's first key meanwhile, the second pass adopts it.
+            for _ in range(2):
+                records = self._store.load(tenant)
+                primary = [r for r in records if r.state is KeyState.PRIMARY]
+                if primary:
+                    self._primary[tenant] = primary[0].key_id
+                    return primary[0].key_id
+                if records:
+                    raise KeyNotFoundError(
+                        f"tenant {tenant!r} has no primary data key (its keys were destroyed or none was promoted); "
+                        "nothing can be encrypted for it. Promote a key, or create a new keyring on purpose with "
+                        "Keyring.create_tenant"
+                    )
+                if not create:
+                    raise KeyNotFoundError(f"tenant {tenant!r} has no data keys")
+                if self._insert_key(tenant, 1, KeyState.PRIMARY):
+                    self._primary[tenant] = 1
+                    return 1
+            raise CryptoError(f"the first data key of tenant {tenant!r} was created and lost again meanwhile; retry")
 
     def create_tenant(self, tenant: str, /) -> int:
         """Create the tenant's first data key and make it primary; returns its key id.
@@ -162,17 +222,24 @@ class Keyring:
                 only after its records are removed from the store by an operator).
         """
         with self._lock:
-            if self._store.load(tenant):
+            if self._store.load(tenant) or not self._insert_key(tenant, 1, KeyState.PRIMARY):
                 raise CryptoError(f"tenant {tenant!r} already has data keys; use rotate() to add one")
-            return self._create_tenant(tenant)
+            self._primary[tenant] = 1
+            return 1
 
     def root_key(self, tenant: str, key_id: int, /) -> bytes:
         """The unwrapped root data key ``key_id`` of ``tenant`` (cached after the first unwrap).
 
+        The unwrap is audited before the key is cached: if the audit sink fails, nothing is cached and the next
+        call unwraps and audits again.
+
         Raises:
             KeyNotFoundError: no such key, or it was destroyed.
             KeyProviderError: the provider could not unwrap it, or the key fails its commitment check.
+            AuditSinkError: the unwrap could not be recorded; the key was not cached.
         """
+        if self._monotonic() >= self._valid_until:
+            self.revalidate()
         cached = self._roots.get((tenant, key_id))
         if cached is not None:
             return cached
@@ -182,8 +249,8 @@ class Keyring:
                 return cached
             record = self._record(tenant, key_id)
             root = self._unwrap(record)
+            self._emit("unwrap", tenant, key_ids=(key_id,), kek_id=record.kek_id, count=1)
             self._roots[tenant, key_id] = root
-        self._emit("unwrap", tenant, key_ids=(key_id,), kek_id=record.kek_id, count=1)
         return root
 
     def subkey(self, tenant: str, key_id: int, label: str, /, *, length: int = 32) -> bytes:
@@ -205,18 +272,24 @@ class Keyring:
         """Add a new data key in the *pending* state (decrypts, does not encrypt yet); returns its id.
 
         Distribute it (let every process load it) before :meth:`promote`, so that no process meets a value it
-        cannot decrypt.
+        cannot decrypt. A tenant without keys gets its first key, primary at once. If another process takes the
+        same key id first, the next id is tried.
+
+        Raises:
+            KeyNotFoundError: the tenant was shredded.
+            CryptoError: other processes kept taking the key ids (retry), or the store failed.
+            AuditSinkError: the creation could not be recorded; no key was stored.
         """
         with self._lock:
-            records = self._store.load(tenant)
-            if records and all(r.state is KeyState.DESTROYED for r in records):
-                raise KeyNotFoundError(f"tenant {tenant!r} was shredded; its keyring cannot be extended")
-            key_id = max((r.key_id for r in records), default=0) + 1
-            record = self._new_record(tenant, key_id, KeyState.PENDING if records else KeyState.PRIMARY)
-            self._store.save([record])
-            self._changed()
-        self._emit("create", tenant, key_ids=(key_id,), kek_id=record.kek_id, count=1)
-        return key_id
+            for _ in range(_INSERT_ATTEMPTS):
+                records = self._store.load(tenant)
+                if records and all(r.state is KeyState.DESTROYED for r in records):
+                    raise KeyNotFoundError(f"tenant {tenant!r} was shredded; its keyring cannot be extended")
+                key_id = max((r.key_id for r in records), default=0) + 1
+                if self._insert_key(tenant, key_id, KeyState.PENDING if records else KeyState.PRIMARY):
+                    self._changed()
+                    return key_id
+        raise CryptoError(f"other processes kept taking the next key id of tenant {tenant!r}; retry add_key")
 
     def promote(self, tenant: str, key_id: int, /) -> None:
         """Make ``key_id`` the primary; the previous primary becomes *archived* (decrypt-only)."""
@@ -228,9 +301,9 @@ class Keyring:
             changed = [_with_state(r, KeyState.ARCHIVED) for r in records.values() if r.state is KeyState.PRIMARY]
             changed = [r for r in changed if r.key_id != key_id]
             changed.append(_with_state(target, KeyState.PRIMARY))
+            self._emit("promote", tenant, key_ids=(key_id,), kek_id=target.kek_id, count=1)
             self._store.save(changed)
             self._changed()
-        self._emit("promote", tenant, key_ids=(key_id,), kek_id=target.kek_id, count=1)
 
     def rotate(self, tenant: str, /) -> int:
         """Add a new data key and promote it at once (single-process deployments); returns its id."""
@@ -262,17 +335,16 @@ class Keyring:
                         previous.add(record.kek_id)
                         changed.append(self._wrap(tenant, record.key_id, record.state, root, record.created_at))
                 if changed:
+                    self._emit(
+                        "rewrap",
+                        tenant,
+                        key_ids=tuple(r.key_id for r in changed),
+                        kek_id=target,
+                        previous_kek_ids=tuple(sorted(previous)),
+                        count=len(changed),
+                    )
                     self._store.save(changed)
-            if changed:
-                rewrapped += len(changed)
-                self._emit(
-                    "rewrap",
-                    tenant,
-                    key_ids=tuple(r.key_id for r in changed),
-                    kek_id=target,
-                    previous_kek_ids=tuple(sorted(previous)),
-                    count=len(changed),
-                )
+                    rewrapped += len(changed)
         return RewrapReport(kek_id=target, rewrapped=rewrapped, already_current=current, destroyed_skipped=skipped)
 
     # -- destruction ---------------------------------------------------------------------------------------------
@@ -290,9 +362,9 @@ class Keyring:
                     f"data key {key_id} is tenant {tenant!r}'s primary; promote another key first, or call "
                     "destroy_tenant to shred the tenant"
                 )
+            self._emit("destroy", tenant, key_ids=(key_id,), count=1)
             self._store.save([record.destroyed()])
             self._forget(tenant)
-        self._emit("destroy", tenant, key_ids=(key_id,), count=1)
 
     def destroy_tenant(self, tenant: str, /) -> int:
         """Crypto-shred ``tenant``: erase all its data keys; returns how many were erased.
@@ -300,13 +372,16 @@ class Keyring:
         Every ciphertext of the tenant (fields, tokens, events, quarantined records) becomes unreadable for
         good. The erasure is audited. The store keeps tombstones so no new key is silently created for the
         tenant afterwards.
+
+        Other processes that share the store stop using the tenant's keys within their ``cache_ttl``; call
+        :meth:`refresh` in each of them (or restart them) for the destruction to take effect there at once.
         """
         with self._lock:
             records = [r for r in self._store.load(tenant) if r.state is not KeyState.DESTROYED]
+            self._emit("destroy", tenant, key_ids=tuple(r.key_id for r in records), count=len(records))
             if records:
                 self._store.save([r.destroyed() for r in records])
             self._forget(tenant)
-        self._emit("destroy", tenant, key_ids=tuple(r.key_id for r in records), count=len(records))
         return len(records)
 
     def audit_reencryption(self, tenant: str, /, *, count: int) -> None:
@@ -316,27 +391,69 @@ class Keyring:
     def refresh(self) -> None:
         """Drop every cached key and primary id, so the next use reads the store again.
 
-        Call it after another process added, promoted or destroyed keys.
+        Call it after another process added, promoted or destroyed keys, when waiting for ``cache_ttl`` is not
+        good enough (a crypto-shredding that must take effect at once).
         """
         with self._lock:
             self._roots.clear()
             self._primary.clear()
+            self._valid_until = self._monotonic() + self._cache_ttl
             self._changed()
+
+    def revalidate(self) -> float:
+        """Check cached keys and primary ids against the store, if ``cache_ttl`` has passed; return the next deadline.
+
+        A cached key whose record was destroyed, removed or replaced is dropped, and so is a cached primary id that
+        is no longer the primary; if anything was dropped, ciphers drop their derived keys too (:meth:`on_change`).
+        Keys that are still valid stay cached: nothing is unwrapped again. Ciphers call this on their next use after
+        the deadline, so a key destroyed by another process stops working here within ``cache_ttl``.
+
+        Returns:
+            The :attr:`monotonic` time until which the cache is trusted again.
+
+        Raises:
+            CryptoError: the store could not be read; the cache is checked again on the next use.
+        """
+        with self._lock:
+            now = self._monotonic()
+            if now < self._valid_until:
+                return self._valid_until
+            stale = False
+            for tenant in {tenant for tenant, _ in self._roots} | set(self._primary):
+                stale |= self._drop_stale(tenant, {r.key_id: r for r in self._store.load(tenant)})
+            self._valid_until = now + self._cache_ttl
+            if stale:
+                self._changed()
+            return self._valid_until
 
     # -- internals -----------------------------------------------------------------------------------------------
 
-    def _create_tenant(self, tenant: str) -> int:
-        record = self._new_record(tenant, 1, KeyState.PRIMARY)
-        self._store.save([record])
-        self._primary[tenant] = 1
-        self._emit("create", tenant, key_ids=(1,), kek_id=record.kek_id, count=1)
-        return 1
-
-    def _new_record(self, tenant: str, key_id: int, state: KeyState) -> KeyRecord:
+    def _insert_key(self, tenant: str, key_id: int, state: KeyState) -> bool:
+        """Generate, wrap, audit, then insert key ``key_id``; cache it only if the insert won (see the class doc)."""
         root = os.urandom(_ROOT_KEY_BYTES)
         record = self._wrap(tenant, key_id, state, root, self._clock())
+        self._emit("create", tenant, key_ids=(key_id,), kek_id=record.kek_id, count=1)
+        if not self._store.insert([record]):
+            return False
         self._roots[tenant, key_id] = root
-        return record
+        return True
+
+    def _drop_stale(self, tenant: str, records: dict[int, KeyRecord]) -> bool:
+        stale = False
+        for key in [k for k in self._roots if k[0] == tenant]:
+            record = records.get(key[1])
+            if (
+                record is None
+                or record.state is KeyState.DESTROYED
+                or not hmac.compare_digest(record.commitment, _commitment(self._roots[key]))
+            ):
+                del self._roots[key]
+                stale = True
+        primary = self._primary.get(tenant)
+        if primary is not None and (primary not in records or records[primary].state is not KeyState.PRIMARY):
+            del self._primary[tenant]
+            stale = True
+        return stale
 
     def _wrap(self, tenant: str, key_id: int, state: KeyState, root: bytes, created_at: datetime) -> KeyRecord:
         kek_id = self._provider.primary_key_id

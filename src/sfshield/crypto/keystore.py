@@ -6,25 +6,34 @@ checked on every unwrap, and its state. A store never sees a DEK in the clear.
 
 Stores:
 
-- :class:`SQLiteKeyStore` — a file (mode 0600, ``secure_delete`` on, so destroyed keys are overwritten on disk).
-  Use it for anything that must outlive the process, and share it between the processes of one site.
+- :class:`SQLiteKeyStore` — a file (mode 0600, ``secure_delete`` on, so destroyed keys are overwritten on disk),
+  marked with the SQLite ``application_id`` :data:`APPLICATION_ID` (``"sfK1"``). Use it for anything that must
+  outlive the process, and share it between the processes of one site.
 - :class:`MemoryKeyStore` — a dict; its keys vanish with the process (tests, throwaway pipelines).
 
-Anything with the :class:`KeyStore` methods can be passed instead (a database table of your own).
+Anything with the :class:`KeyStore` methods can be passed instead (a database table of your own). Its
+:meth:`KeyStore.insert` must refuse an existing (tenant, key id) atomically — a unique key and a plain ``INSERT`` in
+one transaction — because that is what stops two processes from creating two different keys under one id.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import threading
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 from sfshield.exceptions import CryptoError
 
-__all__ = ["KeyRecord", "KeyState", "KeyStore", "MemoryKeyStore", "SQLiteKeyStore"]
+if TYPE_CHECKING:
+    import sqlite3
+    from pathlib import Path
+
+__all__ = ["APPLICATION_ID", "KeyRecord", "KeyState", "KeyStore", "MemoryKeyStore", "SQLiteKeyStore"]
 
 
 class KeyState(StrEnum):
@@ -72,8 +81,16 @@ class KeyStore(Protocol):
         """Every record of ``tenant`` (destroyed ones included), in key-id order; empty if none."""
         ...
 
+    def insert(self, records: list[KeyRecord], /) -> bool:
+        """Add ``records`` that must be new, atomically: all of them, or none and ``False``.
+
+        ``False`` means a record with one of their (tenant, key id) pairs exists already (another process created
+        it first); nothing was written. This is how a keyring creates keys: it must never overwrite one.
+        """
+        ...
+
     def save(self, records: list[KeyRecord], /) -> None:
-        """Insert or replace ``records`` atomically (all or none)."""
+        """Insert or replace ``records`` atomically (all or none): state changes of existing records."""
         ...
 
     def tenants(self) -> list[str]:
@@ -98,6 +115,15 @@ class MemoryKeyStore:
         with self._lock:
             return sorted((r for (t, _), r in self._records.items() if t == tenant), key=lambda r: r.key_id)
 
+    def insert(self, records: list[KeyRecord], /) -> bool:
+        """Add new ``records``; ``False``, with nothing written, if one of their ids exists."""
+        with self._lock:
+            if any((r.tenant, r.key_id) in self._records for r in records):
+                return False
+            for record in records:
+                self._records[record.tenant, record.key_id] = record
+        return True
+
     def save(self, records: list[KeyRecord], /) -> None:
         """Insert or replace ``records``."""
         with self._lock:
@@ -110,8 +136,9 @@ class MemoryKeyStore:
             return sorted({tenant for tenant, _ in self._records})
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sfshield_data_keys (
+_TABLE: Final = "sfshield_data_keys"
+_SCHEMA: Final = """
+CREATE TABLE sfshield_data_keys (
     tenant      TEXT    NOT NULL,
     key_id      INTEGER NOT NULL,
     state       TEXT    NOT NULL,
@@ -122,42 +149,73 @@ CREATE TABLE IF NOT EXISTS sfshield_data_keys (
     PRIMARY KEY (tenant, key_id)
 ) WITHOUT ROWID
 """
+_SELECT: Final = (
+    "SELECT tenant, key_id, state, kek_id, wrapped, commitment, created_at FROM sfshield_data_keys "
+    "WHERE tenant = ? ORDER BY key_id"
+)
+_TENANTS: Final = "SELECT DISTINCT tenant FROM sfshield_data_keys ORDER BY 1"
+_INSERT: Final = (
+    "INSERT INTO sfshield_data_keys (tenant, key_id, state, kek_id, wrapped, commitment, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT: Final = (
+    "INSERT OR REPLACE INTO sfshield_data_keys (tenant, key_id, state, kek_id, wrapped, commitment, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+APPLICATION_ID: Final = 0x73664B31
+"""The SQLite ``application_id`` that marks a file as a key store: ``0x73664B31``, ASCII ``"sfK1"``.
+
+(The quarantine store uses ``"sfQ1"``.) ``file keys.db`` shows it, and :class:`SQLiteKeyStore` refuses a file that
+carries another one.
+"""
 
 
 class SQLiteKeyStore:
-    """Keeps key records in an SQLite file, created with mode 0600 and ``secure_delete`` on.
+    """Keeps key records in an SQLite file that only its owner may read, with ``secure_delete`` on.
 
-    Several processes may share the file (SQLite locks it); each keeps its own cache of unwrapped keys, so a key
-    added elsewhere is seen at the next load (see :meth:`sfshield.crypto.Keyring.refresh`).
+    A missing file is created with mode 0600 (and missing parent directories with mode 0700), and marked with
+    :data:`APPLICATION_ID`. An existing file is opened only if it is a regular file that neither group nor others
+    may access, and if it is a key store: a file marked by another application, or an SQLite database with other
+    tables but no key table, is refused rather than given a key table.
+
+    Several processes may share the file: writes take SQLite's write lock (``BEGIN IMMEDIATE``), and
+    :meth:`insert` never overwrites, so two processes cannot both create one key id. Each process keeps its own
+    cache of unwrapped keys (see :class:`sfshield.crypto.Keyring`, ``cache_ttl`` and ``refresh``).
+
+    Args:
+        path: the SQLite file.
+        create: create the file if it is missing (a new deployment). Pass ``False`` where a missing store
+            means a wrong path, not a new site: a new, empty store would silently start new keys.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as folder, SQLiteKeyStore(pathlib.Path(folder) / "keys.db") as store:
+    ...     store.tenants()
+    []
 
     Raises:
-        CryptoError: the file cannot be opened or is not a key store.
+        CryptoError: the file is missing and ``create`` is false, is accessible to group or others, is not a key
+            store, or cannot be opened.
     """
 
     ephemeral = False
 
-    def __init__(self, path: str | os.PathLike[str], /) -> None:
-        import sqlite3  # noqa: PLC0415 - only stores that use SQLite pay for importing it
+    def __init__(self, path: str | os.PathLike[str], /, *, create: bool = True) -> None:
+        import sqlite3  # noqa: PLC0415 - only stores that use SQLite pay for importing them (import time)
         from pathlib import Path  # noqa: PLC0415
 
         self._sqlite = sqlite3
         self._path = Path(path)
         self._lock = threading.Lock()
-        try:
-            if not self._path.exists():
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-                os.close(fd)
-            self._db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA secure_delete = ON")
-            self._db.execute(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise CryptoError(
-                f"cannot open key store {self._path} ({type(exc).__name__}: {exc}); check the path and permissions"
-            ) from None
+        self._db = _open_key_file(self._path, create=create)
 
     def __repr__(self) -> str:
         return f"SQLiteKeyStore({str(self._path)!r})"
+
+    def __enter__(self) -> SQLiteKeyStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close the database connection."""
@@ -167,26 +225,50 @@ class SQLiteKeyStore:
     def load(self, tenant: str, /) -> list[KeyRecord]:
         """Every record of ``tenant`` in key-id order."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT tenant, key_id, state, kek_id, wrapped, commitment, created_at FROM sfshield_data_keys "
-                "WHERE tenant = ? ORDER BY key_id",
-                (tenant,),
-            ).fetchall()
-        return [
-            KeyRecord(
-                tenant=row[0],
-                key_id=int(row[1]),
-                state=KeyState(row[2]),
-                kek_id=row[3],
-                wrapped=bytes(row[4]),
-                commitment=bytes(row[5]),
-                created_at=datetime.fromisoformat(row[6]),
-            )
-            for row in rows
-        ]
+            rows = self._read(_SELECT, (tenant,))
+        try:
+            return [
+                KeyRecord(row[0], int(row[1]), KeyState(row[2]), row[3], bytes(row[4]), bytes(row[5]), _utc(row[6]))
+                for row in rows
+            ]
+        except (TypeError, ValueError):
+            raise CryptoError(
+                f"key store {self._path} holds a malformed record of tenant {tenant!r} (the file was edited outside "
+                "sfshield); restore it from a backup"
+            ) from None
+
+    def insert(self, records: list[KeyRecord], /) -> bool:
+        """Add new ``records`` in one transaction; ``False``, with nothing written, if one of their ids exists."""
+        return self._write(_INSERT, records)
 
     def save(self, records: list[KeyRecord], /) -> None:
         """Insert or replace ``records`` in one transaction."""
+        self._write(_UPSERT, records)
+        # Make erased key material unrecoverable from free pages and the rollback journal as well.
+        if any(r.state is KeyState.DESTROYED for r in records):
+            with self._lock:
+                try:
+                    self._db.execute("VACUUM")
+                except self._sqlite.Error as exc:
+                    raise CryptoError(
+                        f"the keys were erased from key store {self._path}, but compacting the file failed "
+                        f"({type(exc).__name__}: {exc}); run `sqlite3 {self._path} VACUUM` when no process uses it"
+                    ) from None
+
+    def tenants(self) -> list[str]:
+        """Every tenant with records."""
+        with self._lock:
+            return [row[0] for row in self._read(_TENANTS, ())]
+
+    def _read(self, sql: str, parameters: tuple[str, ...]) -> list[Any]:
+        try:
+            return self._db.execute(sql, parameters).fetchall()
+        except self._sqlite.Error as exc:
+            raise CryptoError(
+                f"cannot read key store {self._path} ({type(exc).__name__}: {exc}); check the file"
+            ) from None
+
+    def _write(self, statement: str, records: list[KeyRecord]) -> bool:
         rows = [
             (r.tenant, r.key_id, r.state.value, r.kek_id, r.wrapped, r.commitment, r.created_at.isoformat())
             for r in records
@@ -194,22 +276,99 @@ class SQLiteKeyStore:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany("INSERT OR REPLACE INTO sfshield_data_keys VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                self._db.executemany(statement, rows)
                 self._db.execute("COMMIT")
             except self._sqlite.Error as exc:
-                self._db.execute("ROLLBACK") if self._db.in_transaction else None
+                with suppress(self._sqlite.Error):  # a closed connection has no transaction to roll back
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                if isinstance(exc, self._sqlite.IntegrityError):
+                    return False
                 raise CryptoError(
-                    f"cannot write key store {self._path} ({type(exc).__name__}); nothing was changed"
+                    f"cannot write key store {self._path} ({type(exc).__name__}: {exc}); nothing was changed"
                 ) from None
-        # Make erased key material unrecoverable from the write-ahead/rollback journal as well.
-        if any(r.state is KeyState.DESTROYED for r in records):
-            with self._lock:
-                self._db.execute("VACUUM")
+        return True
 
-    def tenants(self) -> list[str]:
-        """Every tenant with records."""
-        with self._lock:
-            return [row[0] for row in self._db.execute("SELECT DISTINCT tenant FROM sfshield_data_keys ORDER BY 1")]
+
+def _open_key_file(path: Path, *, create: bool) -> sqlite3.Connection:
+    """Create ``path`` (mode 0600) or check that the existing file is private; connect; check it is a key store."""
+    import sqlite3  # noqa: PLC0415 - see SQLiteKeyStore.__init__
+
+    _create_or_check_file(path, create=create)
+    db = None
+    try:
+        db = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA secure_delete = ON")
+        _create_or_check_schema(db, path, create=create)
+    except (sqlite3.Error, CryptoError) as exc:
+        if db is not None:
+            db.close()
+        if isinstance(exc, CryptoError):
+            raise
+        raise CryptoError(
+            f"cannot open key store {path} ({type(exc).__name__}: {exc}); is it an sfshield key store?"
+        ) from None
+    return db
+
+
+def _create_or_check_file(path: Path, *, create: bool) -> None:
+    try:
+        if create:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with suppress(FileExistsError):
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                return
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise CryptoError(
+            f"there is no key store at {path}; give the path of the existing key store (create=False refuses to "
+            "start a new one, which would make new keys and leave existing ciphertexts unreadable)"
+        ) from None
+    except OSError as exc:
+        raise CryptoError(
+            f"cannot open key store {path} ({type(exc).__name__}: {exc.strerror}); check the path and permissions"
+        ) from None
+    if not stat.S_ISREG(mode):
+        raise CryptoError(f"key store {path} is not a regular file; give the path of a file")
+    if stat.S_IMODE(mode) & 0o077:
+        raise CryptoError(
+            f"key store {path} may be accessed by group or others (mode {stat.S_IMODE(mode):04o}); "
+            f"run `chmod 600 {path}` and open it again"
+        )
+
+
+def _create_or_check_schema(db: sqlite3.Connection, path: Path, *, create: bool) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        if application_id not in {0, APPLICATION_ID}:
+            raise CryptoError(
+                f"{path} is not an sfshield key store (its SQLite application_id is {application_id:#010x}); give "
+                "the path of a key store, or of a new file"
+            )
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+        if _TABLE not in tables:
+            if tables:
+                raise CryptoError(
+                    f"{path} is not an sfshield key store (it is another SQLite database); give the path of a key "
+                    "store, or of a new file"
+                )
+            if not create:
+                raise CryptoError(f"{path} is empty, not a key store; give the path of the existing key store")
+            db.execute(_SCHEMA)
+        if application_id == 0:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute("COMMIT")
+    finally:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+
+
+def _utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return moment
 
 
 def utc_now() -> datetime:

@@ -530,7 +530,7 @@ def _payload(secret: object) -> bytes:
         raise TypeError(f"the secret must be a Secret or str, not {type(secret).__name__}")
     try:
         payload = secret.reveal().encode()
-    except UnicodeError:
+    except (UnicodeError, ValueError):
         raise ValueError("the secret must be UTF-8 text; encode binary keys as PEM or base64") from None
     if not payload or len(payload) > _MAX_SECRET_BYTES:
         raise ValueError(f"the secret must be 1 to {_MAX_SECRET_BYTES} bytes of UTF-8, got {len(payload)}")

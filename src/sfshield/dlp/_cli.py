@@ -358,7 +358,7 @@ def _opened(args: argparse.Namespace, *, audited: bool) -> Iterator[QuarantineSt
         provider = _open_key_file(
             argparse.Namespace(file=args.key_file, raw_key_env=args.raw_key_env, raw_key_file=args.raw_key_file)
         )
-        keys = SQLiteKeyStore(args.key_store)
+        keys = SQLiteKeyStore(args.key_store, create=False)  # a mistyped path must not start new keys
         stack.callback(keys.close)
         cipher = EnvelopeCipher(provider, store=keys, audit=audit)
         yield stack.enter_context(QuarantineStore(cipher, args.store, audit=audit))
