@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -182,3 +184,35 @@ def test_an_expired_session_mid_stream_is_renewed_once_and_nothing_is_lost(org: 
     revoked = [e for e in sink.events if isinstance(e, TokenRevoked)]
     assert [e.replaced for e in issued] == [False, True]
     assert [(e.reason, e.succeeded) for e in revoked] == [("rotated", True)]
+
+
+def test_nothing_secret_in_logs_errors_reprs_or_audit_across_a_whole_run(
+    org: EmbeddedOrg, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Everything a run leaves behind holds no client secret, access token or pseudonymized value.
+
+    Scanned: log records at DEBUG, error texts, reprs and the audit trail.
+    """
+    caplog.set_level(logging.DEBUG)
+    client, sink = _client(org, 0)
+    captured: list[str] = [repr(client), repr(client.config)]
+    records = list(client.query(QUERY, purpose="embedding"))
+    narrow, _ = _client(org, 0, allowed_objects=["Contact"])
+    try:
+        client.query("SELECT Id, Name FROM Contact WHERE Email LIKE '%x%'", purpose="embedding")
+    except QueryRejectedError as exc:
+        captured += [str(exc), repr(exc)]
+    try:
+        narrow.connect()
+    except PrivilegeError as exc:
+        captured += [str(exc), repr(exc)]
+    captured += [record.getMessage() for record in caplog.records]
+    captured += [json.dumps(e.to_json_dict()) for e in sink.events]
+    everything = "\n".join(captured)
+    raw = Salesforce(
+        instance_url=org.instance_url, session_id=org.handles[0].access_token, session=org.session(), version="66.0"
+    ).query_all("SELECT Email FROM Contact WHERE Email != null")["records"]
+    secrets = [org.handles[0].client_secret, org.handles[0].access_token, *(r["Email"] for r in raw)]
+    assert records
+    assert not [secret for secret in secrets if secret and secret in everything]
+    assert not re.search(r"00D\w{12,15}![\w.]{20,}", everything)  # no session id of any kind
