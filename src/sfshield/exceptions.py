@@ -33,6 +33,7 @@ The tree::
     │   ├── TenantMismatchError       a token belongs to another org than the tenant's; it was revoked
     │   ├── ScopeError                the granted OAuth scopes exceed what the tenant allows; the token was revoked
     │   ├── PrivilegeError            the integration user holds more rights than the tenant allows (lists them)
+    │   ├── ExportInterruptedError    a Bulk API export stopped; its ``position`` resumes it without gaps
     │   └── TransientError            Salesforce or the network failed temporarily and retries were exhausted
     ├── VaultError                    a placeholder vault is unknown, expired or cannot be read
     └── AuditError                    the audit trail could not be kept
@@ -61,6 +62,7 @@ __all__ = [
     "ConfigurationError",
     "CryptoError",
     "DecryptionError",
+    "ExportInterruptedError",
     "FieldEncryptionError",
     "FilterError",
     "InputFileError",
@@ -380,6 +382,26 @@ class PrivilegeError(SalesforceError):
 
 def _rebuild_privilege_error(message: str, excessive: tuple[str, ...], tenant: str | None) -> PrivilegeError:
     return PrivilegeError(message, excessive=excessive, tenant=tenant)
+
+
+class ExportInterruptedError(SalesforceError):
+    """A Bulk API export stopped at a page that could not be downloaded.
+
+    Attributes:
+        position: the job and locator to pass back as ``export(..., resume=position)``; rows before it were
+            delivered, none after it.
+    """
+
+    def __init__(self, message: str, *, position: Any, tenant: str | None = None) -> None:
+        self.position = position
+        super().__init__(message, tenant=tenant, error_code="EXPORT_INTERRUPTED")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_export_error, (str(self), self.position, self.tenant))
+
+
+def _rebuild_export_error(message: str, position: Any, tenant: str | None) -> ExportInterruptedError:
+    return ExportInterruptedError(message, position=position, tenant=tenant)
 
 
 class TransientError(SalesforceError):

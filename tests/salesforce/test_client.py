@@ -25,7 +25,7 @@ from sfshield.audit import (
 )
 from sfshield.classification import labels_from_custom_metadata
 from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
-from sfshield.exceptions import PrivilegeError, QueryRejectedError, TransientError
+from sfshield.exceptions import ExportInterruptedError, PrivilegeError, QueryRejectedError, TransientError
 from sfshield.salesforce import TenantConfig
 from sfshield.salesforce.client import TenantClient
 from sfshield.salesforce.oauth import RequestPolicy
@@ -216,3 +216,50 @@ def test_nothing_secret_in_logs_errors_reprs_or_audit_across_a_whole_run(
     assert records
     assert not [secret for secret in secrets if secret and secret in everything]
     assert not re.search(r"00D\w{12,15}![\w.]{20,}", everything)  # no session id of any kind
+
+
+def test_export_streams_bulk_pages_through_the_shield(org: EmbeddedOrg) -> None:
+    client, sink = _client(org, 0)
+    expected = {r["Id"] for r in client.query("SELECT Id FROM Contact", purpose="training")}
+    rows = list(client.export("Contact", ["Id", "Email", "Title", "Account.Name"], purpose="embedding", page_size=7))
+    assert {r["Id"] for r in rows} == expected and len(rows) == len(expected)
+    assert all(not r.get("Email") or str(r["Email"]).startswith("email_") for r in rows)  # pseudonymized
+    results_pages = [e for e in org.requests_log(0) if "/results" in e.path]
+    assert len(results_pages) >= len(expected) // 7  # one page at a time, never the whole result
+    assert any(isinstance(e, RecordsFiltered) and e.sobject == "Contact" for e in sink.events)
+
+
+def test_an_interrupted_export_resumes_without_gaps_or_repeats(org: EmbeddedOrg) -> None:
+    client, _ = _client(org, 0)
+    expected = [r["Id"] for r in client.export("Contact", ["Id"], purpose="training", page_size=10)]
+    delivered: list[str] = []
+    strict = TenantClient(
+        client.config,
+        shield=client._shield,
+        token_store=client._tokens._store,
+        session=org.session(),
+        policy=RequestPolicy(attempts=1, sleep=lambda _: None),
+        check_privileges_on_connect=False,
+    )
+    rows = strict.export("Contact", ["Id"], purpose="training", page_size=10)  # the job is created here
+    org.inject("server_error", org=0, nth=3, times=None)  # the third page download fails; no retry is allowed
+    position = None
+    try:
+        delivered.extend(r["Id"] for r in rows)
+    except ExportInterruptedError as stopped:
+        position = stopped.position
+    finally:
+        org.clear_faults(0)
+    assert position is not None and position.locator  # stopped after some pages
+    delivered.extend(
+        r["Id"] for r in client.export("Contact", ["Id"], purpose="training", page_size=10, resume=position)
+    )
+    assert delivered == expected
+
+
+def test_export_refuses_names_that_are_not_names(org: EmbeddedOrg) -> None:
+    client, _ = _client(org, 0)
+    with pytest.raises(ValueError, match="not a Salesforce"):
+        client.export("Contact", ["Id FROM User --"], purpose="training")
+    with pytest.raises(ValueError, match="non-empty list"):
+        client.export("Contact", "Id", purpose="training")  # type: ignore[arg-type]
