@@ -24,12 +24,27 @@ from sfshield.audit import (
     TokenRevoked,
 )
 from sfshield.classification import labels_from_custom_metadata
-from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
-from sfshield.exceptions import ExportInterruptedError, PrivilegeError, QueryRejectedError, TransientError
+from sfshield.crypto import (
+    EnvelopeCipher,
+    EventOpener,
+    EventSealer,
+    MemoryReplayCache,
+    TokenKind,
+    TokenRef,
+    TokenStore,
+)
+from sfshield.exceptions import (
+    ExportInterruptedError,
+    PrivilegeError,
+    QueryRejectedError,
+    ReplayError,
+    TransientError,
+)
 from sfshield.salesforce import TenantConfig
 from sfshield.salesforce.client import TenantClient
 from sfshield.salesforce.oauth import RequestPolicy
 from sfshield.testing import EmbeddedOrg, InMemoryKeyProvider
+from sfshield.testing.org._bulk import published_events
 from sfshield.transforms import PseudonymKey
 
 OBJECTS = ("Account", "Contact", "Case", "User", "Opportunity", "Invoice__c")
@@ -263,3 +278,21 @@ def test_export_refuses_names_that_are_not_names(org: EmbeddedOrg) -> None:
         client.export("Contact", ["Id FROM User --"], purpose="training")
     with pytest.raises(ValueError, match="non-empty list"):
         client.export("Contact", "Id", purpose="training")  # type: ignore[arg-type]
+
+
+def test_publish_sends_only_ciphertext_that_a_subscriber_opens_once(org: EmbeddedOrg) -> None:
+    client, _ = _client(org, 0)
+    cipher = EnvelopeCipher(InMemoryKeyProvider())
+    sealer = EventSealer(cipher, event="Order_Sync__e", schema_version="1")
+    payload = {"OrderId": "801000000000001AAA", "Amount": 1200.5, "Contact": "ana.lopez@example.com"}
+    event_id = client.publish(sealer, payload)
+    assert event_id
+    (published,) = published_events(org.org(0))["Order_Sync__e"]
+    assert "ana.lopez" not in json.dumps(published.payload)  # Salesforce and its bus see ciphertext only
+    opener = EventOpener(cipher, event="Order_Sync__e", schema_versions="1", replay_cache=MemoryReplayCache())
+    opened = opener.open(published.payload, tenant="tenant-0")
+    assert opened.payload == payload
+    with pytest.raises(ReplayError):
+        opener.open(published.payload, tenant="tenant-0")
+    with pytest.raises(ValueError, match="Platform Event"):
+        client.publish(EventSealer(cipher, event="Order_Sync", schema_version="1"), payload)

@@ -398,6 +398,11 @@ class EventSealer:
         layout = self._layout
         return f"EventSealer(event={layout.event!r}, schema_version={self._schema_version!r}, fields={layout.fields})"
 
+    @property
+    def event(self) -> str:
+        """The event's API name."""
+        return self._layout.event
+
     def __reduce__(self) -> NoReturn:
         raise TypeError("an EventSealer holds a cipher with unwrapped data keys and cannot be pickled")
 

@@ -26,7 +26,7 @@ import io
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -51,7 +51,7 @@ from sfshield.salesforce.paging import iter_query
 from sfshield.salesforce.privileges import check_privileges, enforce
 
 if TYPE_CHECKING:
-    from sfshield.crypto import TokenStore
+    from sfshield.crypto import EventSealer, TokenStore
     from sfshield.salesforce.tenancy import TenantConfig
     from sfshield.shield import Shield
 
@@ -231,6 +231,26 @@ class TenantClient:
         for page in self._export_pages(position, page_size):
             for start in range(0, len(page), batch_size):
                 yield from self._shield.protect(page[start : start + batch_size], purpose=purpose, sobject=sobject)
+
+    def publish(self, sealer: EventSealer, payload: Mapping[str, Any], /) -> str:
+        """Publish ``payload`` as an encrypted Platform Event (real-time sync); return the event's id.
+
+        The payload is sealed for this tenant by ``sealer`` (see :mod:`sfshield.crypto.events`: a key derived per
+        message, bound to event name, schema version, message id and issued-at) into the event's Long Text Area
+        fields; Salesforce, its event bus and every subscriber without the tenant's keys see only ciphertext.
+        Subscribers open it with an :class:`~sfshield.crypto.EventOpener` and a replay cache.
+
+        Raises:
+            ValueError, TypeError: the payload does not fit the event's fields or is not JSON data (nothing sent).
+            SalesforceError: Salesforce refused the event; transient failures were retried.
+        """
+        fields = sealer.seal(payload, tenant=self._config.tenant)
+        self.connect()
+        event = sealer.event
+        if not _FIELD_NAME.fullmatch(event) or not event.endswith("__e"):
+            raise ValueError(f"{event!r} is not a Platform Event API name (Name__e)")
+        body = self._bulk("POST", f"sobjects/{event}/", json=fields)
+        return str(body.get("id", ""))
 
     # -- internals -----------------------------------------------------------------------------------------------
 
