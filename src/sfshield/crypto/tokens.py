@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn
 from urllib.parse import urlsplit
 
+from sfshield._files import ensure_private_file
 from sfshield._logging import get_logger
 from sfshield.crypto.cipher import EnvelopeCipher
 from sfshield.crypto.context import EncryptionContext
@@ -459,24 +459,7 @@ class TokenStore:
 
 def _open_private_file(path: Path) -> sqlite3.Connection:
     """Create ``path`` with mode 0600, or check that the existing file is private; then connect."""
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            raise TokenStoreError(f"token store {path} is not a regular file; give the path of a file") from None
-        if stat.S_IMODE(mode) & 0o077:
-            raise TokenStoreError(
-                f"token store {path} may be accessed by group or others (mode {stat.S_IMODE(mode):04o}); "
-                f"run `chmod 600 {path}` and open it again"
-            ) from None
-    except OSError as exc:
-        raise TokenStoreError(
-            f"cannot create token store {path} ({type(exc).__name__}: {exc.strerror}); check the path and permissions"
-        ) from exc
-    else:
-        os.close(fd)
+    ensure_private_file(path, what="token store", error=TokenStoreError)
     return _connect(str(path), path)
 
 

@@ -39,7 +39,6 @@ import json
 import os
 import secrets
 import sqlite3
-import stat
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -49,6 +48,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Generic, NoReturn, TypeVar
 
+from sfshield._files import ensure_private_file
 from sfshield.audit.events import AuditEvent, OperationBlocked, QuarantineReviewed, RecordsQuarantined
 from sfshield.audit.pipeline import AuditPipeline
 from sfshield.crypto.cipher import EnvelopeCipher
@@ -769,25 +769,7 @@ def _timestamp(moment: datetime) -> str:
 
 def _open_private_file(path: Path, lock_timeout: float) -> sqlite3.Connection:
     """Create ``path`` with mode 0600, or check that the existing file is private; then connect."""
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            raise QuarantineError(f"quarantine store {path} is not a regular file; give the path of a file") from None
-        if stat.S_IMODE(mode) & 0o077:
-            raise QuarantineError(
-                f"quarantine store {path} may be accessed by group or others (mode {stat.S_IMODE(mode):04o}); "
-                f"run `chmod 600 {path}` and open it again"
-            ) from None
-    except OSError as exc:
-        raise QuarantineError(
-            f"cannot create quarantine store {path} ({type(exc).__name__}: {exc.strerror}); check the path and "
-            "permissions"
-        ) from exc
-    else:
-        os.close(fd)
+    ensure_private_file(path, what="quarantine store", error=QuarantineError)
     return _connect(str(path), path, lock_timeout)
 
 

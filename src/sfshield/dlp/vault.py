@@ -29,7 +29,6 @@ import hmac
 import os
 import re
 import sqlite3
-import stat
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -38,6 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, NoReturn
 
+from sfshield._files import ensure_private_file
 from sfshield.audit.events import VaultOperation
 from sfshield.crypto.cipher import EnvelopeCipher
 from sfshield.crypto.context import EncryptionContext
@@ -488,24 +488,7 @@ def _counters(placeholders: Iterable[str]) -> dict[str, int]:
 
 def _open_private_file(path: Path) -> sqlite3.Connection:
     """Create ``path`` with mode 0600, or check that the existing file is private; then connect."""
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            raise VaultError(f"vault store {path} is not a regular file; give the path of a file") from None
-        if stat.S_IMODE(mode) & 0o077:
-            raise VaultError(
-                f"vault store {path} may be accessed by group or others (mode {stat.S_IMODE(mode):04o}); "
-                f"run `chmod 600 {path}` and open it again"
-            ) from None
-    except OSError as exc:
-        raise VaultError(
-            f"cannot create vault store {path} ({type(exc).__name__}: {exc.strerror}); check the path and permissions"
-        ) from exc
-    else:
-        os.close(fd)
+    ensure_private_file(path, what="vault store", error=VaultError)
     return _connect(str(path))
 
 
