@@ -13,9 +13,9 @@ The front door: load a policy, build a :class:`Shield` for a tenant, and pass re
 Importing sfshield does nothing else: no logging configuration, no I/O, no optional extra imported.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sfshield._lazy import lazy_exports
 from sfshield._version import __version__
 
 if TYPE_CHECKING:
@@ -64,17 +64,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sfshield' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports("sfshield", globals(), _LAZY)
 
 
 __all__ = [

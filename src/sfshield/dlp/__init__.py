@@ -15,9 +15,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sfshield._lazy import lazy_exports
 from sfshield.dlp.findings import Confidence, EntityKind, Finding, TextAction
 from sfshield.dlp.patterns import Pattern, default_patterns, dictionary_pattern
 from sfshield.dlp.redaction import ActionSpec, Redaction, Redactor, redact
@@ -38,17 +38,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sfshield.dlp' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports("sfshield.dlp", globals(), _LAZY)
 
 
 __all__ = [
