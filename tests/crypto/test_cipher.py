@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sfshield.crypto import EncryptionContext, EnvelopeCipher, JoinDomain, Normalization, envelope
+from sfshield.crypto import (
+    DeterministicAlgorithm,
+    EncryptionContext,
+    EnvelopeCipher,
+    JoinDomain,
+    Normalization,
+    envelope,
+)
 from sfshield.exceptions import ConfigurationError, DecryptionError
 from sfshield.secret import Secret
 from sfshield.testing import InMemoryKeyProvider
@@ -17,6 +24,7 @@ CTX = EncryptionContext(
     tenant="acme", purpose="training", sobject="Contact", field="Email", record_id="0035g00000ABCDEAA2"
 )
 DET_CTX = EncryptionContext(tenant="acme", purpose="training", domain="email")
+SIV_CTX = DET_CTX.replace(domain="email_siv")
 SEAL_CTX = EncryptionContext(tenant="acme", purpose="event", event="Order_Sync__e", message_id="m-1")
 PLAIN = b"ana.lopez@example.com, +34 600 123 456, card 4111 1111 1111 1111 ....."[:60]
 
@@ -25,8 +33,15 @@ PLAIN = b"ana.lopez@example.com, +34 600 123 456, card 4111 1111 1111 1111 .....
 def cipher() -> EnvelopeCipher:
     return EnvelopeCipher(
         InMemoryKeyProvider(),
-        domains=[JoinDomain("email", Normalization.CASEFOLD), JoinDomain("phone", Normalization.DIGITS)],
+        domains=[
+            JoinDomain("email", Normalization.CASEFOLD),
+            JoinDomain("phone", Normalization.DIGITS),
+            JoinDomain("email_siv", Normalization.CASEFOLD, DeterministicAlgorithm.AES_SIV),
+        ],
     )
+
+
+KINDS = ["rnd", "det", "seal", "det-siv"]
 
 
 def _envelopes(cipher: EnvelopeCipher) -> list[tuple[bytes, EncryptionContext]]:
@@ -34,6 +49,7 @@ def _envelopes(cipher: EnvelopeCipher) -> list[tuple[bytes, EncryptionContext]]:
         (cipher.encrypt(PLAIN, context=CTX), CTX),
         (cipher.encrypt_deterministic(PLAIN, context=DET_CTX), DET_CTX),
         (cipher.seal(PLAIN, context=SEAL_CTX), SEAL_CTX),
+        (cipher.encrypt_deterministic(PLAIN, context=SIV_CTX), SIV_CTX),
     ]
 
 
@@ -41,22 +57,26 @@ def test_round_trip_and_overheads(cipher: EnvelopeCipher) -> None:
     rnd = cipher.encrypt(PLAIN, context=CTX)
     det = cipher.encrypt_deterministic(PLAIN, context=DET_CTX)
     sealed = cipher.seal(PLAIN, context=SEAL_CTX)
+    siv = cipher.encrypt_deterministic(PLAIN, context=SIV_CTX)
+    normalised = Normalization.CASEFOLD.apply(PLAIN)
     assert len(rnd) - len(PLAIN) == 33
-    assert len(det) - len(Normalization.CASEFOLD.apply(PLAIN)) == 21
+    assert len(det) - len(normalised) == 33
     assert len(sealed) - len(PLAIN) == 53
+    assert len(siv) - len(normalised) == 21
     assert cipher.decrypt(rnd, context=CTX) == PLAIN
-    assert cipher.decrypt(det, context=DET_CTX) == PLAIN.decode().casefold().strip().encode()
+    assert cipher.decrypt(det, context=DET_CTX) == PLAIN.decode().casefold().strip().encode() == normalised
     assert cipher.decrypt(sealed, context=SEAL_CTX) == PLAIN
-    assert (rnd[0], det[0], sealed[0]) == (envelope.RND, envelope.DET, envelope.SEAL)
+    assert cipher.decrypt(siv, context=SIV_CTX) == normalised
+    assert (rnd[0], det[0], sealed[0], siv[0]) == (envelope.RND, envelope.DET_GCM, envelope.SEAL, envelope.DET)
 
 
 def test_random_mode_never_repeats(cipher: EnvelopeCipher) -> None:
     assert len({cipher.encrypt(b"same", context=CTX) for _ in range(200)}) == 200
 
 
-@pytest.mark.parametrize("kind", ["rnd", "det", "seal"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_flipped_byte_is_refused(cipher: EnvelopeCipher, kind: str) -> None:
-    blob, ctx = dict(zip(["rnd", "det", "seal"], _envelopes(cipher), strict=True))[kind]
+    blob, ctx = dict(zip(KINDS, _envelopes(cipher), strict=True))[kind]
     for index in range(len(blob)):
         for bit in (0x01, 0x80):
             damaged = bytearray(blob)
@@ -68,9 +88,9 @@ def test_every_flipped_byte_is_refused(cipher: EnvelopeCipher, kind: str) -> Non
             assert caught.value.__suppress_context__
 
 
-@pytest.mark.parametrize("kind", ["rnd", "det", "seal"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_truncation_and_extension_is_refused(cipher: EnvelopeCipher, kind: str) -> None:
-    blob, ctx = dict(zip(["rnd", "det", "seal"], _envelopes(cipher), strict=True))[kind]
+    blob, ctx = dict(zip(KINDS, _envelopes(cipher), strict=True))[kind]
     for length in range(len(blob)):
         with pytest.raises(DecryptionError):
             cipher.decrypt(blob[:length], context=ctx)
@@ -98,18 +118,39 @@ def test_a_value_moved_to_another_context_does_not_decrypt(cipher: EnvelopeCiphe
         cipher.decrypt(blob, context=CTX.replace(**moved))
 
 
-def test_deterministic_joins_within_a_domain_only(cipher: EnvelopeCipher) -> None:
-    first = cipher.encrypt_deterministic(b" Ana@Example.COM", context=DET_CTX)
-    assert first == cipher.encrypt_deterministic(b"ana@example.com", context=DET_CTX)
-    other_tenant = DET_CTX.replace(tenant="globex")
+@pytest.mark.parametrize("ctx", [DET_CTX, SIV_CTX], ids=["blake2b-gcm", "aes-siv"])
+def test_deterministic_joins_within_a_domain_only(cipher: EnvelopeCipher, ctx: EncryptionContext) -> None:
+    first = cipher.encrypt_deterministic(b" Ana@Example.COM", context=ctx)
+    assert first == cipher.encrypt_deterministic(b"ana@example.com", context=ctx)
+    other_tenant = ctx.replace(tenant="globex")
     assert first != cipher.encrypt_deterministic(b"ana@example.com", context=other_tenant)
-    assert first != cipher.encrypt_deterministic(b"ana@example.com", context=DET_CTX.replace(purpose="rag"))
+    assert first != cipher.encrypt_deterministic(b"ana@example.com", context=ctx.replace(purpose="rag"))
+    other_algorithm = SIV_CTX if ctx is DET_CTX else DET_CTX
+    assert first[5:] not in cipher.encrypt_deterministic(b"ana@example.com", context=other_algorithm)
     phone = DET_CTX.replace(domain="phone")
     assert cipher.encrypt_deterministic(b"+1 (415) 555-0100", context=phone) == cipher.encrypt_deterministic(
         b"+14155550100", context=phone
     )
     with pytest.raises(DecryptionError):
         cipher.decrypt(first, context=phone)
+
+
+def test_a_join_domain_moves_between_algorithms_with_reencrypt() -> None:
+    """AES-SIV values stay readable after the domain moves to BLAKE2b-GCM; reencrypt moves them; joins see both."""
+    keyring = EnvelopeCipher(InMemoryKeyProvider()).keyring
+    email = JoinDomain("email", Normalization.CASEFOLD)
+    before = EnvelopeCipher(keyring, domains=[JoinDomain("email", Normalization.CASEFOLD, "aes-siv")])  # type: ignore[arg-type]
+    after = EnvelopeCipher(keyring, domains=[email])
+    old = before.encrypt_deterministic(b"a@x.io", context=DET_CTX)
+    assert old[0] == envelope.DET
+    assert after.decrypt(old, context=DET_CTX) == b"a@x.io"
+    moved = after.reencrypt(old, context=DET_CTX)
+    assert moved[0] == envelope.DET_GCM
+    assert moved == after.encrypt_deterministic(b"A@X.io", context=DET_CTX)
+    assert after.reencrypt(moved, context=DET_CTX) is moved
+    assert before.reencrypt(moved, context=DET_CTX) == old  # and back again
+    assert after.encrypt_deterministic_all(b"a@x.io", context=DET_CTX) == [moved, old]
+    assert before.encrypt_deterministic_all(b"a@x.io", context=DET_CTX) == [old, moved]
 
 
 def test_deterministic_refuses_record_ids_and_undeclared_domains(cipher: EnvelopeCipher) -> None:
@@ -126,9 +167,10 @@ def test_batch_calls_match_single_calls(cipher: EnvelopeCipher) -> None:
     blobs = cipher.encrypt_many(values, context=CTX)
     assert [cipher.decrypt(b, context=CTX) for b in blobs] == values
     assert cipher.decrypt_many(blobs, context=CTX) == values
-    det = cipher.encrypt_deterministic_many([b"A@x.io", b"b@x.io"], context=DET_CTX)
-    assert det == [cipher.encrypt_deterministic(v, context=DET_CTX) for v in (b"a@x.io", b"B@X.IO")]
-    assert cipher.decrypt_many(det, context=DET_CTX) == [b"a@x.io", b"b@x.io"]
+    for ctx in (DET_CTX, SIV_CTX):
+        det = cipher.encrypt_deterministic_many([b"A@x.io", b"b@x.io"], context=ctx)
+        assert det == [cipher.encrypt_deterministic(v, context=ctx) for v in (b"a@x.io", b"B@X.IO")]
+        assert cipher.decrypt_many(det, context=ctx) == [b"a@x.io", b"b@x.io"]
     damaged = [*blobs[:3], blobs[3][:-1] + bytes([blobs[3][-1] ^ 1])]
     with pytest.raises(DecryptionError):
         cipher.decrypt_many(damaged, context=CTX)
@@ -228,7 +270,7 @@ def test_decrypt_inverts_encrypt_for_any_bytes_and_context(
     assert cipher.decrypt(cipher.seal(data, context=ctx), context=ctx) == data
 
 
-@given(data=st.binary(max_size=512), domain=st.sampled_from(["email", "phone"]))
+@given(data=st.binary(max_size=512), domain=st.sampled_from(["email", "phone", "email_siv"]))
 def test_deterministic_decrypt_returns_the_normalised_plaintext(
     cipher: EnvelopeCipher, data: bytes, domain: str
 ) -> None:
@@ -247,7 +289,7 @@ def test_deterministic_decrypt_returns_the_normalised_plaintext(
 
 @given(garbage=st.binary(max_size=200))
 def test_arbitrary_bytes_never_decrypt_and_never_raise_anything_else(cipher: EnvelopeCipher, garbage: bytes) -> None:
-    for ctx in (CTX, DET_CTX, SEAL_CTX):
+    for ctx in (CTX, DET_CTX, SEAL_CTX, SIV_CTX):
         with pytest.raises(DecryptionError):
             cipher.decrypt(garbage, context=ctx)
 
@@ -347,7 +389,10 @@ class TestMisuseIsExplained:
 
     def test_join_domain_normalisation_is_coerced_or_refused_at_construction(self) -> None:
         """A JoinDomain takes a normalisation's value as text, and refuses an unknown one at once."""
-        domain = JoinDomain("email", "casefold")  # type: ignore[arg-type]
+        domain = JoinDomain("email", "casefold", "aes-siv")  # type: ignore[arg-type]
+        assert domain.algorithm is DeterministicAlgorithm.AES_SIV
+        with pytest.raises(ValueError, match="algorithm must be one of 'blake2b-gcm', 'aes-siv'"):
+            JoinDomain("x", algorithm="aes-gcm-siv")  # type: ignore[arg-type]
         assert domain.normalization is Normalization.CASEFOLD
         assert JoinDomain("x", "exact") == JoinDomain("x")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match=r"normalization must be one of 'exact', 'casefold', 'digits', not 'nope'"):

@@ -1,8 +1,9 @@
 """Envelope encryption: per-tenant data keys wrapped by key-encryption keys that stay on your site.
 
 - :class:`EnvelopeCipher` — encrypt and decrypt values bound to a mandatory :class:`EncryptionContext`:
-  random (AES-256-GCM), deterministic for joins (AES-256-SIV, per :class:`JoinDomain`), sealed messages with key
-  commitment (Platform Events). Its :meth:`~EnvelopeCipher.for_fields` adapter is the filter's ``encrypt`` action.
+  random (AES-256-GCM), deterministic for joins (per :class:`JoinDomain`: AES-256-GCM with a synthetic nonce, or
+  AES-256-SIV), sealed messages with key commitment (Platform Events). Its :meth:`~EnvelopeCipher.for_fields`
+  adapter is the filter's ``encrypt`` action.
 - :class:`Keyring` — versioned data keys per tenant: creation, rotation (add → distribute → promote), KEK
   re-wrap, crypto-shredding; every operation audited.
 - :class:`SQLiteKeyStore` / :class:`MemoryKeyStore` — where wrapped data keys are kept.
@@ -18,7 +19,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sfshield._lazy import lazy_exports
-from sfshield.crypto.cipher import EnvelopeCipher, JoinDomain, Normalization, ReencryptionProgress
+from sfshield.crypto.cipher import (
+    DeterministicAlgorithm,
+    EnvelopeCipher,
+    JoinDomain,
+    Normalization,
+    ReencryptionProgress,
+)
 from sfshield.crypto.context import EncryptionContext
 from sfshield.crypto.fields import FieldCipher
 from sfshield.crypto.keyring import Keyring, RewrapReport
@@ -50,6 +57,7 @@ __getattr__, __dir__ = lazy_exports("sfshield.crypto", globals(), _LAZY)
 
 
 __all__ = [
+    "DeterministicAlgorithm",
     "EncryptionContext",
     "EnvelopeCipher",
     "EventOpener",

@@ -2,16 +2,20 @@
 
 Binary layout (all integers big-endian)::
 
-    RND   [fmt 1][key_id 4][nonce 12][ciphertext n][tag 16]              overhead 33 bytes
-    DET   [fmt 1][key_id 4][siv 16][ciphertext n]                        overhead 21 bytes
-    SEAL  [fmt 1][key_id 4][salt 16][commitment 16][ciphertext n][tag 16] overhead 53 bytes
+    RND      [fmt 1][key_id 4][nonce 12][ciphertext n][tag 16]              overhead 33 bytes
+    DET      [fmt 1][key_id 4][siv 16][ciphertext n]                        overhead 21 bytes
+    SEAL     [fmt 1][key_id 4][salt 16][commitment 16][ciphertext n][tag 16] overhead 53 bytes
+    DET_GCM  [fmt 1][key_id 4][siv 12][ciphertext n][tag 16]                overhead 33 bytes
 
 - ``fmt`` holds the format version in the high nibble (1) and the scheme in the low nibble:
   ``1`` = RND, AES-256-GCM under the tenant's purpose key with a random nonce;
   ``2`` = DET, AES-256-SIV (RFC 5297) under the tenant's join-domain key, equal plaintexts give equal
   ciphertexts within one tenant, purpose and domain;
   ``3`` = SEAL, AES-256-GCM under a key derived per message from a random salt, with a 16-byte key commitment,
-  for self-contained messages that leave the trust boundary (Platform Event payloads).
+  for self-contained messages that leave the trust boundary (Platform Event payloads);
+  ``4`` = DET_GCM, deterministic AES-256-GCM with a synthetic nonce: ``siv`` is keyed BLAKE2b (96-bit output)
+  of the normalised plaintext under a key derived from the join-domain key, the header and the context, so
+  equal plaintexts give equal ciphertexts exactly as with ``2`` (see :mod:`sfshield.crypto.cipher`).
   Any other byte is refused: there is no fallback.
 - ``key_id`` names one data-key version in the tenant's keyring (see :mod:`sfshield.crypto.keyring`).
 - The associated data of every scheme is ``header ‖ context`` where ``header`` is the first five bytes and
@@ -32,6 +36,7 @@ from typing import Final
 
 __all__ = [
     "DET",
+    "DET_GCM",
     "FORMAT_VERSION",
     "HEADER_BYTES",
     "MAX_ENVELOPE_BYTES",
@@ -47,6 +52,7 @@ FORMAT_VERSION: Final = 1
 RND: Final = (FORMAT_VERSION << 4) | 1
 DET: Final = (FORMAT_VERSION << 4) | 2
 SEAL: Final = (FORMAT_VERSION << 4) | 3
+DET_GCM: Final = (FORMAT_VERSION << 4) | 4
 
 HEADER_BYTES: Final = 5
 NONCE_BYTES: Final = 12
@@ -59,6 +65,7 @@ MIN_BYTES: Final = {
     RND: HEADER_BYTES + NONCE_BYTES + TAG_BYTES,
     DET: HEADER_BYTES + SIV_BYTES,
     SEAL: HEADER_BYTES + SALT_BYTES + COMMITMENT_BYTES + TAG_BYTES,
+    DET_GCM: HEADER_BYTES + NONCE_BYTES + TAG_BYTES,
 }
 MAX_ENVELOPE_BYTES: Final = 64 * 1024 * 1024
 """The largest envelope accepted (64 MiB); larger input is refused before any parsing."""

@@ -6,7 +6,9 @@ The hierarchy::
      └── wraps tenant root data keys, one per version: key ids 1, 2, 3 …   (AES-GCM, AAD = tenant ‖ key id ‖ commitment)
           └── HKDF-SHA256 subkeys per use, cached in memory:
                "rnd|<purpose>"                → AES-256-GCM field values of that purpose
-               "det|<domain>|<normalisation>" → AES-256-SIV joinable values of that join domain
+               "det-gcm|<domain>|<normalisation>" → joinable values of that join domain (default algorithm:
+                                                    32 B BLAKE2b nonce key ‖ 32 B AES-256-GCM key)
+               "det|<domain>|<normalisation>" → joinable values of a join domain declared with AES-256-SIV
                "seal|<purpose>"               → self-contained messages (Platform Events)
 
 - **Key commitment** is checked once per data key, when it is unwrapped: the record stores
