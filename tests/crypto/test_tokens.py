@@ -169,9 +169,12 @@ class TestTokenRef:
             ref("id_token")  # type: ignore[arg-type]
 
     def test_a_ref_is_public_and_picklable(self) -> None:
-        """Refs hold identifiers only: shown in full and picklable (queues, audit events)."""
+        """Refs hold identifiers only: picklable (queues, audit events), shown with the consumer key as a hint."""
         the_ref = ref()
-        assert ORG in repr(the_ref) and CLIENT in str(the_ref) and "refresh token" in str(the_ref)
+        assert ORG in repr(the_ref) and "refresh token" in str(the_ref)
+        assert the_ref.client_hint in repr(the_ref) and the_ref.client_hint in str(the_ref)
+        assert CLIENT not in repr(the_ref) + str(the_ref)
+        assert the_ref.client_hint.startswith(CLIENT[:4] + "…#")
         assert pickle.loads(pickle.dumps(the_ref)) == the_ref  # noqa: S301 - our own bytes
 
 

@@ -18,6 +18,7 @@ Values come back as :class:`~sfshield.secret.Secret`. The store and :class:`Stor
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
@@ -118,7 +119,7 @@ class TokenRef:
         org_id: the Salesforce org id (``00D…``).
         user_id: the Salesforce user id (``005…``) the token was issued to; required for access and refresh tokens,
             ``None`` for credentials of the connected app itself (client secret, JWT signing key).
-        client_id: the connected app's consumer key.
+        client_id: the connected app's consumer key (shown only as :attr:`client_hint` in reprs and messages).
         kind: what the secret is.
 
     Raises:
@@ -148,15 +149,24 @@ class TokenRef:
         elif kind in _USER_KINDS:
             raise ValueError(f"a {kind.label} belongs to a user: give user_id (the 005… id it was issued to)")
 
+    @property
+    def client_hint(self) -> str:
+        """The consumer key as shown in reprs and messages: its first four characters and a SHA-256 fingerprint.
+
+        A consumer key is an OAuth client identifier, not a secret, but it is half of a client-credentials login
+        and sfshield's own scanner reports it (``SALESFORCE_CONSUMER_KEY``), so logs show only this hint.
+        """
+        return f"{self.client_id[:4]}…#{hashlib.sha256(self.client_id.encode()).hexdigest()[:8]}"
+
     def __repr__(self) -> str:
         return (
             f"TokenRef(tenant={self.tenant!r}, org_id={self.org_id!r}, user_id={self.user_id!r}, "
-            f"client_id={self.client_id!r}, kind={self.kind.value!r})"
+            f"client={self.client_hint!r}, kind={self.kind.value!r})"
         )
 
     def __str__(self) -> str:
         user = f", user {self.user_id}" if self.user_id else ""
-        return f"{self.kind.label} of tenant {self.tenant!r}, org {self.org_id}{user}, client {self.client_id}"
+        return f"{self.kind.label} of tenant {self.tenant!r}, org {self.org_id}{user}, client {self.client_hint}"
 
     def _key(self) -> tuple[str, str, str, str, str]:
         return (self.tenant, self.org_id, self.user_id or "", self.client_id, self.kind.value)
