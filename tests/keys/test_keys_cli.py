@@ -16,7 +16,7 @@ from sfshield.keys._cli import PASSPHRASE_ENV
 
 PASSPHRASE = "correct horse battery staple"
 # Cheap Argon2id parameters so the file runs in seconds; never for a real key file.
-CHEAP = ["--kdf-memory-mib", "1", "--kdf-iterations", "1", "--kdf-lanes", "1"]
+CHEAP = ["--kdf-memory-mib", "1", "--kdf-iterations", "1", "--kdf-lanes", "1", "--allow-weak-kdf"]
 
 
 class Terminal(io.StringIO):
@@ -77,6 +77,28 @@ class TestInit:
         """--kdf-memory-mib 1 --kdf-iterations 1 --kdf-lanes 1 end up in the file's unlock object."""
         unlock = json.loads(key_file.read_text())["unlock"]
         assert (unlock["memory_kib"], unlock["iterations"], unlock["lanes"]) == (1024, 1, 1)
+
+    @pytest.mark.parametrize(
+        ("memory", "passes", "accepted"), [("1", "1", False), ("18", "3", False), ("19", "2", True), ("46", "1", True)]
+    )
+    def test_init_refuses_weak_kdf_costs_unless_told(
+        self,
+        tmp_path: Path,
+        passphrase: str,
+        capsys: pytest.CaptureFixture[str],
+        memory: str,
+        passes: str,
+        accepted: bool,
+    ) -> None:
+        """Costs below OWASP's Argon2id minimum exit 2 with the reason; nothing is written; the flag overrides."""
+        path = tmp_path / "k.json"
+        assert main(["keys", "init", str(path), "--kdf-memory-mib", memory, "--kdf-iterations", passes]) == (
+            0 if accepted else 2
+        )
+        assert path.exists() == accepted
+        if not accepted:
+            assert "below OWASP's minimum" in capsys.readouterr().err
+            assert main(["keys", "init", str(path), *CHEAP]) == 0
 
     def test_init_refuses_an_existing_file(self, key_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A second init on the same path exits 2 and leaves the file alone."""

@@ -46,6 +46,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     init.add_argument("--kdf-memory-mib", type=int, default=_DEFAULT.memory_kib // 1024, help="Argon2id memory")
     init.add_argument("--kdf-iterations", type=int, default=_DEFAULT.iterations, help="Argon2id passes")
     init.add_argument("--kdf-lanes", type=int, default=_DEFAULT.lanes, help="Argon2id parallelism")
+    init.add_argument(
+        "--allow-weak-kdf",
+        action="store_true",
+        help="accept Argon2id costs below OWASP's minimum (19 MiB with 2 passes, or 46 MiB with 1): tests only",
+    )
     init.set_defaults(run=run_init)
     add = verbs.add_parser("add", help="add a new KEK version and make it primary")
     _add_file_and_unlock(add)
@@ -155,11 +160,24 @@ def _ask(prompt: str) -> Secret:
 
 def _kdf(args: argparse.Namespace) -> Argon2idParams:
     try:
-        return Argon2idParams(
+        params = Argon2idParams(
             memory_kib=args.kdf_memory_mib * 1024, iterations=args.kdf_iterations, lanes=args.kdf_lanes
         )
     except ValueError as exc:
         raise ConfigurationError(f"{exc}; the defaults (RFC 9106) are a good choice") from None
+    if not args.allow_weak_kdf and not _strong_enough(params):
+        raise ConfigurationError(
+            f"Argon2id with {args.kdf_memory_mib} MiB and {params.iterations} pass(es) is below OWASP's minimum "
+            "(19 MiB with 2 passes, or 46 MiB with 1): a stolen key file would be cheap to brute-force. Keep the "
+            "defaults (RFC 9106: 64 MiB, 3 passes), or pass --allow-weak-kdf for a throw-away test file"
+        )
+    return params
+
+
+def _strong_enough(params: Argon2idParams) -> bool:
+    """Whether the costs reach OWASP's Password Storage Cheat Sheet minimum for Argon2id."""
+    mib = params.memory_kib / 1024
+    return mib >= 46 or (mib >= 19 and params.iterations >= 2)
 
 
 def _say(text: str, *, err: bool = False) -> None:
