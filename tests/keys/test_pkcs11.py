@@ -433,6 +433,21 @@ class TestSessions:
             second.close()
             assert first.unwrap(wrapped, key_id=kek, aad=AAD) == DATA_KEY
 
+    def test_a_wrong_pin_is_refused_while_the_process_is_logged_in(self, softhsm: SoftHsm) -> None:
+        """The token does not check a PIN while logged in; the provider compares it with the login's and refuses."""
+        kek = Pkcs11KeyProvider.generate_kek(
+            softhsm.library, token_label=QUIET_TOKEN_LABEL, label=f"kek-{uuid.uuid4().hex[:12]}", pin=PIN
+        )
+        with softhsm.provider(kek, token_label=QUIET_TOKEN_LABEL) as first:
+            wrapped = first.wrap(DATA_KEY, key_id=kek, aad=AAD)
+            wrong = softhsm.provider(kek, token_label=QUIET_TOKEN_LABEL, pin=PIN + "0")
+            for _ in range(2):  # refused once, then never tried again
+                with pytest.raises(KeyProviderError, match="logged in to the token with another PIN") as caught:
+                    wrong.unwrap(wrapped, key_id=kek, aad=AAD)
+                assert PIN not in str(caught.value)
+            assert wrong._session is None
+            assert first.unwrap(wrapped, key_id=kek, aad=AAD) == DATA_KEY  # the right login is untouched
+
 
 class TestWithoutPythonPkcs11:
     def test_missing_extra_says_how_to_install_it(self, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,13 +32,18 @@ Exercised PKCS#11 modules: SoftHSM2 2.6.1 (Debian 12) with python-pkcs11 0.10.1,
 (vendor HSMs, YubiHSM, TPM2-PKCS11) are meant to work by changing the library path.
 
 PKCS#11 keeps one login state per process and token, shared by every session. A provider whose login finds the
-token already logged in uses that login; closing a provider logs the whole process out of the token, and other
-providers on the same token then log in again on their next call.
+token already logged in uses that login — but only with the PIN that logged in: the token does not check a PIN
+while the process is logged in, so sfshield remembers a keyed fingerprint of the PIN of each login it made
+(never the PIN) and refuses a different one, and refuses to borrow a login it did not make. Closing a provider
+logs the whole process out of the token, and other providers on the same token then log in again on their next
+call.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 import secrets
 import threading
@@ -60,6 +65,11 @@ MIN_DATA_KEY_SIZE = 16
 MAX_DATA_KEY_SIZE = 64
 
 _PIN_ERRORS = ("PinIncorrect", "PinInvalid", "PinLenRange", "PinExpired", "PinLocked")
+# The PIN of each login this process made, per (library, token label), as HMAC-SHA256 under a key that lives and
+# dies with the process: a provider that finds the token logged in may borrow the login only with the same PIN.
+_LOGIN_PINS: dict[tuple[str, str], bytes] = {}
+_LOGIN_PINS_LOCK = threading.Lock()
+_PIN_FINGERPRINT_KEY = secrets.token_bytes(32)
 # Errors after which the session (or its login) is gone: the provider reopens it and tries once more.
 _SESSION_LOST_ERRORS = (
     "UserNotLoggedIn",
@@ -243,7 +253,7 @@ class Pkcs11KeyProvider:
         secret = _resolve_pin(pin, pin_env, token_label=token_label)
         token = _load_token(os.fspath(library), token_label, where)
         try:
-            session, _ = _login(token, secret, where, rw=True)
+            session, _ = _login(token, secret, where, rw=True, login_key=(os.fspath(library), token_label))
         except _LoginRefusedError as refused:
             raise KeyProviderError(str(refused)) from None
         try:
@@ -343,7 +353,9 @@ class Pkcs11KeyProvider:
             where = self._where(key_id)
             token = _load_token(self._library, self._token, where)
             try:
-                self._session, self._borrowed = _login(token, self._pin, where, rw=False)
+                self._session, self._borrowed = _login(
+                    token, self._pin, where, rw=False, login_key=(self._library, self._token)
+                )
             except _LoginRefusedError as refused:
                 self._refusal = str(refused)
                 raise KeyProviderError(self._refusal) from None
@@ -435,21 +447,36 @@ def _load_token(library: str, token_label: str, where: str) -> Token:
         ) from exc
 
 
-def _login(token: Token, pin: Secret, where: str, *, rw: bool) -> tuple[Session, bool]:
+def _login(token: Token, pin: Secret, where: str, *, rw: bool, login_key: tuple[str, str]) -> tuple[Session, bool]:
     """Open a session logged in as the user; the flag tells whether it borrowed another session's login.
 
     Raises:
-        _LoginRefusedError: the token refused the PIN (the message is ready for a KeyProviderError).
+        _LoginRefusedError: the token refused the PIN, or the process is logged in with another PIN or by code
+            outside sfshield (the message is ready for a KeyProviderError).
         KeyProviderError: any other failure.
     """
     import pkcs11  # noqa: PLC0415 - optional extra, imported only when an HSM is used
 
+    fingerprint = hmac.new(_PIN_FINGERPRINT_KEY, pin.reveal().encode(), hashlib.sha256).digest()
     try:
-        return token.open(rw=rw, user_pin=pin.reveal()), False
+        session = token.open(rw=rw, user_pin=pin.reveal())
     except pkcs11.UserAlreadyLoggedIn:
         # Another session of this process is logged in, and login state is shared per process and token. (The
         # session python-pkcs11 opened for the failed C_Login is not closed by it; one handle, until finalise.)
-        pass
+        # The token did not look at this PIN: compare it with the one that logged in.
+        with _LOGIN_PINS_LOCK:
+            known = _LOGIN_PINS.get(login_key)
+        if known is None:
+            raise _LoginRefusedError(
+                f"{where}: the token is already logged in by code outside sfshield, so this provider's PIN cannot "
+                "be checked: log that code out of the token (or let sfshield's provider log in first)"
+            ) from None
+        if not hmac.compare_digest(known, fingerprint):
+            raise _LoginRefusedError(
+                f"{where}: this process is logged in to the token with another PIN, and the token does not check "
+                "a PIN while logged in: check the PIN (pin= or the pin_env variable); a refused PIN is not tried "
+                "again: create a new provider"
+            ) from None
     except pkcs11.PKCS11Error as exc:
         name = type(exc).__name__
         if name in _PIN_ERRORS:
@@ -461,6 +488,10 @@ def _login(token: Token, pin: Secret, where: str, *, rw: bool) -> tuple[Session,
             f"{where}: could not log in to the token ({name}): check that it is initialised and that no "
             "security-officer session is open"
         ) from None
+    else:
+        with _LOGIN_PINS_LOCK:
+            _LOGIN_PINS[login_key] = fingerprint
+        return session, False
     try:
         return token.open(rw=rw), True
     except pkcs11.PKCS11Error as exc:
