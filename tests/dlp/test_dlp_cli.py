@@ -14,6 +14,7 @@ import pytest
 from sfshield.cli import CHAIN_KEY_ENV, main
 from sfshield.crypto import EnvelopeCipher, SQLiteKeyStore
 from sfshield.dlp.quarantine import QuarantineStatus, QuarantineStore
+from sfshield.exceptions import ConfigurationError
 from sfshield.keys import KeyFileProvider
 from sfshield.keys._cli import PASSPHRASE_ENV
 from sfshield.keys.keyfile import Argon2idParams
@@ -306,6 +307,45 @@ class TestQuarantineDiscard:
         assert json.loads(audit.read_text().splitlines()[-1])["event"]["decision"] == "discarded"
 
 
+class TestQuarantineWithoutKeys:
+    def test_list_show_and_discard_need_no_keys(self, site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+        """Metadata and discarding work with the store alone; the key options may be left out."""
+        store = str(site.store)
+        assert main(["quarantine", "list", store]) == 0
+        assert len(capsys.readouterr().out.splitlines()) == 2
+        assert main(["quarantine", "show", store, site.ids[0]]) == 0
+        assert json.loads(capsys.readouterr().out)["id"] == site.ids[0]
+        assert main(["quarantine", "discard", store, site.ids[1], *REVIEW]) == 0
+        assert site.status(1) is QuarantineStatus.DISCARDED
+
+    def test_decrypting_without_keys_says_which_options_are_missing(
+        self, site: Site, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Show --yes-print-sensitive and release without keys exit 2 naming the options; nothing changes."""
+        for verb in ("show", "release"):
+            assert main(["quarantine", verb, str(site.store), site.ids[0], *REVIEW, "--yes-print-sensitive"]) == 2
+            out, err = capsys.readouterr()
+            assert out == "" and "--key-file FILE and --key-store FILE" in err
+        assert site.status(0) is QuarantineStatus.HELD
+
+    def test_a_metadata_only_store_refuses_what_needs_keys(self, site: Site) -> None:
+        """QuarantineStore(None, ...) lists and discards; holding, showing and releasing raise ConfigurationError."""
+        with QuarantineStore(None, site.store, audit=None) as store:
+            assert [e.id for e in store.list()] == site.ids
+            for call in (
+                lambda: store.show(site.ids[0], reviewer="ana", reason="check"),
+                lambda: store.release(site.ids[0], reviewer="ana", reason="check"),
+                lambda: store.hold(
+                    RECORDS[:1], tenant="acme", purpose="training", sobject=None, reason="r", findings=[["JWT"]]
+                ),
+            ):
+                with pytest.raises(ConfigurationError, match="without a cipher"):
+                    call()
+            store.discard(site.ids[0], reviewer="ana", reason="not needed")
+        assert site.status(0) is QuarantineStatus.DISCARDED
+        assert site.status(1) is QuarantineStatus.HELD
+
+
 class TestQuarantineKeysAndFiles:
     def test_a_passphrase_key_file_unlocks_from_the_environment(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -341,7 +381,7 @@ class TestQuarantineKeysAndFiles:
     ) -> None:
         """No raw key option, no passphrase variable and no terminal: exit 2 naming the variable."""
         monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-        assert site.run("list", keys=()) == 2
+        assert site.run("show", site.ids[0], "--yes-print-sensitive", *REVIEW, keys=()) == 2
         assert PASSPHRASE_ENV in capsys.readouterr().err
 
     @pytest.mark.parametrize("missing", ["store", "key_store"])
@@ -351,7 +391,7 @@ class TestQuarantineKeysAndFiles:
         """A mistyped store or key-store path exits 2; no empty file is left at that path."""
         typo = site.store.with_name(f"typo-{missing}.db")
         setattr(site, missing, typo)
-        assert site.run("list") == 2
+        assert site.run("release", site.ids[0], "--yes-print-sensitive", *REVIEW) == 2
         assert "no such" in capsys.readouterr().err and not typo.exists()
 
 

@@ -232,7 +232,7 @@ def _summary(records: int, flagged: int, kinds: Counter[str], size: int, seconds
 def _add_quarantine(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     quarantine = commands.add_parser("quarantine", help="list, show, release and discard quarantined records")
     verbs = quarantine.add_subparsers(required=True, metavar="VERB")
-    listing = verbs.add_parser("list", help="one JSON line of metadata per entry (never record content)")
+    listing = verbs.add_parser("list", help="one JSON line of metadata per entry (never record content; no keys)")
     _add_store_and_keys(listing)
     listing.add_argument("--tenant", metavar="TENANT", help="only this tenant's entries")
     listing.add_argument(
@@ -261,9 +261,10 @@ def _add_store_and_keys(parser: argparse.ArgumentParser, *, with_id: bool = Fals
     parser.add_argument("store", type=Path, metavar="STORE", help="the quarantine store (SQLite file)")
     if with_id:
         parser.add_argument("quarantine_id", metavar="ID", help="the entry's quarantine id (from `list`)")
-    parser.add_argument("--key-file", required=True, type=Path, metavar="FILE", help="the key file holding the KEKs")
+    keys = "needed to decrypt (show with the record, release); list, show of metadata and discard need none"
+    parser.add_argument("--key-file", type=Path, metavar="FILE", help=f"the key file holding the KEKs; {keys}")
     parser.add_argument(
-        "--key-store", required=True, type=Path, metavar="FILE", help="the SQLiteKeyStore of wrapped data keys"
+        "--key-store", type=Path, metavar="FILE", help="the SQLiteKeyStore of wrapped data keys (with --key-file)"
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--raw-key-env", metavar="NAME", help="environment variable holding the base64 raw key")
@@ -287,7 +288,7 @@ def _add_review(parser: argparse.ArgumentParser, *, required: bool, printing: st
 def run_quarantine_list(args: argparse.Namespace) -> int:
     """``sfshield quarantine list STORE``: one JSON line of metadata per entry, oldest first."""
     status = None if args.status == "all" else args.status
-    with _opened(args, audited=False) as store:
+    with _opened(args, audited=False, keys=False) as store:
         entries = store.list(tenant=args.tenant, status=status)
     for entry in entries:
         _say(_metadata(entry))
@@ -298,7 +299,7 @@ def run_quarantine_list(args: argparse.Namespace) -> int:
 def run_quarantine_show(args: argparse.Namespace) -> int:
     """``sfshield quarantine show STORE ID``: metadata; with ``--yes-print-sensitive`` the record (audited)."""
     if not args.print_sensitive:
-        with _opened(args, audited=False) as store:
+        with _opened(args, audited=False, keys=False) as store:
             _say(_metadata(store.entry(args.quarantine_id)))
         _say(
             f"sfshield: the record itself is not printed; add {_SENSITIVE_FLAG} --reviewer NAME --reason TEXT to "
@@ -320,7 +321,7 @@ def run_quarantine_release(args: argparse.Namespace) -> int:
     leaves it held.
     """
     if not args.print_sensitive:
-        with _opened(args, audited=False) as store:
+        with _opened(args, audited=False, keys=False) as store:
             _say(_metadata(store.entry(args.quarantine_id)))
         raise ConfigurationError(
             f"not released: releasing prints the record on stdout and erases it from the quarantine; add "
@@ -337,17 +338,26 @@ def run_quarantine_release(args: argparse.Namespace) -> int:
 
 def run_quarantine_discard(args: argparse.Namespace) -> int:
     """``sfshield quarantine discard STORE ID``: erase a held record for good (audited)."""
-    with _opened(args, audited=True) as store:
+    with _opened(args, audited=True, keys=False) as store:
         store.discard(args.quarantine_id, reviewer=args.reviewer, reason=args.reason)
     _say(f"discarded quarantined record {args.quarantine_id}; its ciphertext was erased from {args.store}", err=True)
     return 0
 
 
 @contextmanager
-def _opened(args: argparse.Namespace, *, audited: bool) -> Iterator[QuarantineStore]:
-    """The store of ``args``, with a cipher over the key file and key store, auditing into the audit file."""
+def _opened(args: argparse.Namespace, *, audited: bool, keys: bool = True) -> Iterator[QuarantineStore]:
+    """The store of ``args``, auditing into the audit file.
+
+    With ``keys``, its cipher is built over the key file and key store; without, the store is metadata only and
+    the key options, if given, are not opened.
+    """
     _require_file(args.store, "quarantine store", "check the path (a store is made by the code that holds records)")
-    _require_file(args.key_store, "key store", "give the SQLiteKeyStore that the quarantine's cipher uses")
+    if keys:
+        if args.key_file is None or args.key_store is None:
+            raise ConfigurationError(
+                "decrypting a quarantined record needs the tenant keys: pass --key-file FILE and --key-store FILE"
+            )
+        _require_file(args.key_store, "key store", "give the SQLiteKeyStore that the quarantine's cipher uses")
     with ExitStack() as stack:
         audit = None
         if audited:
@@ -355,12 +365,14 @@ def _opened(args: argparse.Namespace, *, audited: bool) -> Iterator[QuarantineSt
 
             sink = stack.enter_context(JsonlAuditSink(_audit_path(args), chain_key=_env_bytes(CHAIN_KEY_ENV)))
             audit = AuditPipeline(sinks=[sink])
-        provider = _open_key_file(
-            argparse.Namespace(file=args.key_file, raw_key_env=args.raw_key_env, raw_key_file=args.raw_key_file)
-        )
-        keys = SQLiteKeyStore(args.key_store, create=False)  # a mistyped path must not start new keys
-        stack.callback(keys.close)
-        cipher = EnvelopeCipher(provider, store=keys, audit=audit)
+        cipher = None
+        if keys:
+            provider = _open_key_file(
+                argparse.Namespace(file=args.key_file, raw_key_env=args.raw_key_env, raw_key_file=args.raw_key_file)
+            )
+            key_store = SQLiteKeyStore(args.key_store, create=False)  # a mistyped path must not start new keys
+            stack.callback(key_store.close)
+            cipher = EnvelopeCipher(provider, store=key_store, audit=audit)
         yield stack.enter_context(QuarantineStore(cipher, args.store, audit=audit))
 
 

@@ -56,7 +56,7 @@ from sfshield.crypto.context import EncryptionContext
 from sfshield.crypto.keystore import utc_now
 from sfshield.dlp.findings import check_kind_names
 from sfshield.dlp.scanner import ScanResult
-from sfshield.exceptions import AuditError, CryptoError, DecryptionError, QuarantineError
+from sfshield.exceptions import AuditError, ConfigurationError, CryptoError, DecryptionError, QuarantineError
 
 __all__ = [
     "Partition",
@@ -268,7 +268,9 @@ class QuarantineStore:
     value in a ``repr``, an exception or an audit event, and it cannot be pickled.
 
     Args:
-        cipher: encrypts the records (under each tenant's ``quarantine`` purpose key).
+        cipher: encrypts the records (under each tenant's ``quarantine`` purpose key). ``None`` opens the store
+            for metadata only: :meth:`list`, :meth:`entry` and :meth:`discard` work without keys; :meth:`hold`,
+            :meth:`show` and :meth:`release` then raise :class:`~sfshield.exceptions.ConfigurationError`.
         path: the SQLite file; created with mode 0600 (its missing parent directories with 0700) if absent.
         audit: receives one event per hold and per review, in the same transaction (see the module docstring);
             ``None`` audits nothing (tests, or a caller that audits itself).
@@ -292,7 +294,7 @@ class QuarantineStore:
 
     def __init__(
         self,
-        cipher: EnvelopeCipher,
+        cipher: EnvelopeCipher | None,
         path: str | os.PathLike[str],
         /,
         *,
@@ -498,10 +500,11 @@ class QuarantineStore:
         reason: str,
         held_at: str,
     ) -> tuple[Any, ...]:
+        cipher = self._keys("hold records")
         quarantine_id = secrets.token_hex(16)
         row = (quarantine_id, tenant, purpose, sobject, _record_id(record), reason, json.dumps(kinds), held_at)
         try:
-            blob = self._cipher.encrypt(_encode(record), context=_context(row))
+            blob = cipher.encrypt(_encode(record), context=_context(row))
         except CryptoError as exc:
             raise QuarantineError(
                 f"cannot encrypt records of tenant {tenant!r} for the quarantine ({type(exc).__name__}: {exc}); "
@@ -510,9 +513,10 @@ class QuarantineStore:
         return (*row, blob)
 
     def _open(self, row: tuple[Any, ...]) -> tuple[QuarantineEntry, dict[str, Any]]:
+        cipher = self._keys("decrypt a held record")
         entry = self._held(row)
         try:
-            plain = self._cipher.decrypt(bytes(row[12]), context=_context(row))
+            plain = cipher.decrypt(bytes(row[12]), context=_context(row))
             record = json.loads(plain)
         except (DecryptionError, ValueError, TypeError):
             raise QuarantineError(self._unreadable(entry)) from None
@@ -524,8 +528,16 @@ class QuarantineStore:
             raise QuarantineError(self._unreadable(entry))
         return entry, record
 
+    def _keys(self, doing: str) -> EnvelopeCipher:
+        if self._cipher is None:
+            raise ConfigurationError(
+                f"this quarantine store was opened without a cipher (metadata only), which cannot {doing}: open it "
+                "with the EnvelopeCipher over the tenant keys (CLI: --key-file and --key-store)"
+            )
+        return self._cipher
+
     def _unreadable(self, entry: QuarantineEntry) -> str:
-        if not self._cipher.keyring.decryptable_key_ids(entry.tenant):
+        if not self._keys("read records").keyring.decryptable_key_ids(entry.tenant):
             return (
                 f"quarantined record {entry.id} cannot be read: tenant {entry.tenant!r} has no data keys (it was "
                 "crypto-shredded, or this is not its key store), so its content is gone; discard the entry"
@@ -657,8 +669,8 @@ class _Write:
 
 
 def _check_parts(cipher: object, audit: object) -> None:
-    if not isinstance(cipher, EnvelopeCipher):
-        raise TypeError(f"cipher must be an EnvelopeCipher, not {type(cipher).__name__}")
+    if cipher is not None and not isinstance(cipher, EnvelopeCipher):
+        raise TypeError(f"cipher must be an EnvelopeCipher (or None for metadata only), not {type(cipher).__name__}")
     if audit is not None and not isinstance(audit, AuditPipeline):
         raise TypeError(f"audit must be an AuditPipeline or None, not {type(audit).__name__}")
 
