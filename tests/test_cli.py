@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sfshield.cli import KEY_ENV, main
+from sfshield.keys import KeyFileProvider
 
 POLICY = """
 version = "cli-1"
@@ -271,3 +272,81 @@ class TestProtectMisuse:
         assert run_protect(policy, source, tmp_path / "no" / "o.csv", "--object", "Contact") == 2
         err = capsys.readouterr().err
         assert err.startswith("sfshield: error:") and "Traceback" not in err
+
+
+DLP_POLICY = """
+version = "cli-dlp-1"
+[labels]
+"*.Id" = { sensitivity = "Public" }
+"Case.Subject" = { sensitivity = "Internal" }
+"Case.Description" = { sensitivity = "Internal" }
+[[rules]]
+purposes = ["*"]
+max_sensitivity = "Internal"
+action = "keep"
+[dlp]
+fields = ["Case.Description"]
+[[dlp.rules]]
+name = "credentials-never-leave"
+purposes = ["*"]
+kinds = ["secret"]
+action = "quarantine"
+"""
+
+CASES = [
+    {"Id": "500000000000001AAA", "Subject": "printer", "Description": "the printer jams again"},
+    {"Id": "500000000000002AAA", "Subject": "login", "Description": "my key AKIAIOSFODNN7EXAMPLE stopped working"},
+    {"Id": "500000000000003AAA", "Subject": "invoice", "Description": "invoice 42 is late"},
+]
+
+
+class TestProtectWithQuarantine:
+    RAW_ENV = "SFSHIELD_TEST_CLI_RAW_KEY"
+
+    @pytest.fixture
+    def site(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+        """A raw-key key file, the policy and three Case records, one of them with an AWS key in its text."""
+        monkeypatch.setenv(self.RAW_ENV, KeyFileProvider.generate_raw_key().reveal())
+        KeyFileProvider.create(tmp_path / "keys.json", key_env=self.RAW_ENV)
+        (tmp_path / "policy.toml").write_text(DLP_POLICY)
+        source = tmp_path / "cases.jsonl"
+        source.write_text("".join(json.dumps(case) + "\n" for case in CASES))
+        return {"dir": tmp_path, "policy": tmp_path / "policy.toml", "source": source}
+
+    def keys(self, site: dict[str, Path]) -> list[str]:
+        """The key options for the site (the key store is created on first use)."""
+        directory = site["dir"]
+        return ["--key-file", str(directory / "keys.json"), "--key-store", str(directory / "keys.db")]
+
+    def test_records_with_secrets_are_held_and_the_rest_written(
+        self, site: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The record with an AWS key goes to the encrypted quarantine; the other two are written; stderr counts."""
+        out, store = site["dir"] / "out.jsonl", site["dir"] / "held.db"
+        extra = ["--object", "Case", "--quarantine", str(store), *self.keys(site), "--raw-key-env", self.RAW_ENV]
+        assert run_protect(site["policy"], site["source"], out, *extra) == 0
+        written = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [r["Id"] for r in written] == ["500000000000001AAA", "500000000000003AAA"]
+        assert "1 record(s) held back in" in capsys.readouterr().err
+        assert b"AKIAIOSFODNN7EXAMPLE" not in store.read_bytes()
+        assert main(["quarantine", "list", str(store)]) == 0
+        [entry] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert (entry["record_id"], entry["kinds"]) == ("500000000000002AAA", ["AWS_ACCESS_KEY"])
+
+    def test_without_a_quarantine_the_run_stops_and_writes_nothing(
+        self, site: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Fail closed: no store, no output file, and the error names the option."""
+        out = site["dir"] / "out.jsonl"
+        assert run_protect(site["policy"], site["source"], out, "--object", "Case") == 2
+        assert not out.exists()
+        assert "quarantine" in capsys.readouterr().err
+
+    def test_a_quarantine_without_keys_says_which_options_are_missing(
+        self, site: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--quarantine alone exits 2 naming --key-file and --key-store; no store is created."""
+        out, store = site["dir"] / "out.jsonl", site["dir"] / "held.db"
+        assert run_protect(site["policy"], site["source"], out, "--object", "Case", "--quarantine", str(store)) == 2
+        assert "--key-file FILE and --key-store FILE" in capsys.readouterr().err
+        assert not out.exists() and not store.exists()

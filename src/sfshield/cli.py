@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from sfshield._streams import (
@@ -25,6 +26,7 @@ from sfshield._version import __version__
 from sfshield.audit import AuditEvent, AuditPipeline, JsonlAuditSink, verify_audit_file
 from sfshield.classification import Action, Classification, load_classification
 from sfshield.dlp._cli import register as _add_dlp
+from sfshield.dlp.quarantine import QuarantineStore
 from sfshield.exceptions import (
     AuditIntegrityError,
     ConfigurationError,
@@ -33,6 +35,7 @@ from sfshield.exceptions import (
     ShieldError,
     SoqlSyntaxError,
 )
+from sfshield.keys._cli import add_cipher_options, open_cipher
 from sfshield.keys._cli import register as _add_keys
 from sfshield.shield import Shield
 from sfshield.soql import SoqlGuard
@@ -95,6 +98,16 @@ def _add_protect(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     protect.add_argument("--audit", type=Path, help="hash-chained audit file (default: OUT.audit.jsonl)")
     protect.add_argument("--tenant", default="default", help="tenant id written into the audit trail")
     protect.add_argument("--format", choices=("csv", "jsonl"), help="input/output format (default: by extension)")
+    protect.add_argument(
+        "--quarantine",
+        type=Path,
+        metavar="STORE",
+        help="hold back records the policy's dlp section quarantines, encrypted, in this SQLite store (needs keys); "
+        "without it such a batch stops the run",
+    )
+    add_cipher_options(
+        protect, needed="needed for encrypt rules and --quarantine (the key store is created if it does not exist)"
+    )
     protect.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -189,10 +202,25 @@ def _run_protect(args: argparse.Namespace) -> int:
             f"the policy pseudonymizes fields for {args.purpose!r}; put the tenant's pseudonym key (hex, 32+ bytes) "
             f"in ${KEY_ENV}"
         )
-    with JsonlAuditSink(audit_path, chain_key=_env_bytes(CHAIN_KEY_ENV)) as sink:
-        shield = Shield(policy, tenant=args.tenant, audit=sink, pseudonym_key=key)
+    with ExitStack() as stack:
+        audit = AuditPipeline(
+            sinks=[stack.enter_context(JsonlAuditSink(audit_path, chain_key=_env_bytes(CHAIN_KEY_ENV)))]
+        )
+        cipher = quarantine = None
+        if args.key_file is not None or args.quarantine is not None:
+            why = "--quarantine" if args.quarantine is not None else "--key-file"
+            cipher = open_cipher(args, stack, audit=audit, why=why, create_store=True)
+        if args.quarantine is not None:
+            quarantine = stack.enter_context(QuarantineStore(cipher, args.quarantine, audit=audit))
+            before = len(quarantine.list(tenant=args.tenant, status="held"))
+        shield = Shield(
+            policy, tenant=args.tenant, audit=audit, pseudonym_key=key, encryptor=cipher, quarantine=quarantine
+        )
         count = _stream(shield, args, fmt)
-    print(f"wrote {count} records to {args.output}; audit trail: {audit_path}", file=sys.stderr)
+        if quarantine is not None:
+            held = len(quarantine.list(tenant=args.tenant, status="held")) - before
+    where = f"; {held} record(s) held back in {args.quarantine}" if quarantine is not None else ""
+    print(f"wrote {count} records to {args.output}; audit trail: {audit_path}{where}", file=sys.stderr)
     return 0
 
 

@@ -25,13 +25,12 @@ from typing import Any
 
 from sfshield._streams import detect_format, open_counted, read_records
 from sfshield.audit import AuditPipeline, JsonlAuditSink
-from sfshield.crypto import EnvelopeCipher, SQLiteKeyStore
 from sfshield.dlp.findings import Confidence
 from sfshield.dlp.policy import DlpPolicy
 from sfshield.dlp.quarantine import QuarantineEntry, QuarantineStatus, QuarantineStore
 from sfshield.dlp.scanner import Scanner, ScanResult
 from sfshield.exceptions import ConfigurationError, InputFileError
-from sfshield.keys._cli import _open as _open_key_file  # one way to unlock a key file, shared with `sfshield keys`
+from sfshield.keys._cli import add_cipher_options, open_cipher  # one way to unlock keys, shared by the commands
 
 __all__ = [
     "register",
@@ -261,14 +260,9 @@ def _add_store_and_keys(parser: argparse.ArgumentParser, *, with_id: bool = Fals
     parser.add_argument("store", type=Path, metavar="STORE", help="the quarantine store (SQLite file)")
     if with_id:
         parser.add_argument("quarantine_id", metavar="ID", help="the entry's quarantine id (from `list`)")
-    keys = "needed to decrypt (show with the record, release); list, show of metadata and discard need none"
-    parser.add_argument("--key-file", type=Path, metavar="FILE", help=f"the key file holding the KEKs; {keys}")
-    parser.add_argument(
-        "--key-store", type=Path, metavar="FILE", help="the SQLiteKeyStore of wrapped data keys (with --key-file)"
+    add_cipher_options(
+        parser, needed="needed to decrypt (show with the record, release); list, show of metadata and discard need none"
     )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--raw-key-env", metavar="NAME", help="environment variable holding the base64 raw key")
-    source.add_argument("--raw-key-file", type=Path, metavar="PATH", help="mounted secret file holding the raw key")
 
 
 def _add_review(parser: argparse.ArgumentParser, *, required: bool, printing: str | None) -> None:
@@ -352,12 +346,6 @@ def _opened(args: argparse.Namespace, *, audited: bool, keys: bool = True) -> It
     the key options, if given, are not opened.
     """
     _require_file(args.store, "quarantine store", "check the path (a store is made by the code that holds records)")
-    if keys:
-        if args.key_file is None or args.key_store is None:
-            raise ConfigurationError(
-                "decrypting a quarantined record needs the tenant keys: pass --key-file FILE and --key-store FILE"
-            )
-        _require_file(args.key_store, "key store", "give the SQLiteKeyStore that the quarantine's cipher uses")
     with ExitStack() as stack:
         audit = None
         if audited:
@@ -365,14 +353,7 @@ def _opened(args: argparse.Namespace, *, audited: bool, keys: bool = True) -> It
 
             sink = stack.enter_context(JsonlAuditSink(_audit_path(args), chain_key=_env_bytes(CHAIN_KEY_ENV)))
             audit = AuditPipeline(sinks=[sink])
-        cipher = None
-        if keys:
-            provider = _open_key_file(
-                argparse.Namespace(file=args.key_file, raw_key_env=args.raw_key_env, raw_key_file=args.raw_key_file)
-            )
-            key_store = SQLiteKeyStore(args.key_store, create=False)  # a mistyped path must not start new keys
-            stack.callback(key_store.close)
-            cipher = EnvelopeCipher(provider, store=key_store, audit=audit)
+        cipher = open_cipher(args, stack, audit=audit, why="decrypting a quarantined record") if keys else None
         yield stack.enter_context(QuarantineStore(cipher, args.store, audit=audit))
 
 

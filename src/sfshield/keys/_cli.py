@@ -12,11 +12,17 @@ import argparse
 import getpass
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sfshield.exceptions import ConfigurationError, KeyProviderError
+from sfshield.exceptions import ConfigurationError, InputFileError, KeyProviderError
 from sfshield.keys.keyfile import Argon2idParams, KeyFileProvider
 from sfshield.secret import Secret
+
+if TYPE_CHECKING:
+    from sfshield.audit import AuditPipeline
+    from sfshield.crypto import EnvelopeCipher
 
 __all__ = [
     "PASSPHRASE_ENV",
@@ -131,6 +137,51 @@ def run_generate_raw_key(_args: argparse.Namespace) -> int:
     )
     _say(KeyFileProvider.generate_raw_key().reveal())
     return 0
+
+
+def add_cipher_options(parser: argparse.ArgumentParser, *, needed: str) -> None:
+    """Add ``--key-file``, ``--key-store`` and the raw-key options that :func:`open_cipher` reads.
+
+    ``needed`` completes the help text: when the keys are needed (for example "to decrypt").
+    """
+    parser.add_argument("--key-file", type=Path, metavar="FILE", help=f"the key file holding the KEKs; {needed}")
+    parser.add_argument(
+        "--key-store", type=Path, metavar="FILE", help="the SQLiteKeyStore of wrapped data keys (with --key-file)"
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--raw-key-env", metavar="NAME", help="environment variable holding the base64 raw key")
+    source.add_argument("--raw-key-file", type=Path, metavar="PATH", help="mounted secret file holding the raw key")
+
+
+def open_cipher(
+    args: argparse.Namespace, stack: ExitStack, *, audit: AuditPipeline | None, why: str, create_store: bool = False
+) -> EnvelopeCipher:
+    """The cipher over ``--key-file`` and ``--key-store``; the key store is closed by ``stack``.
+
+    Args:
+        args: the parsed options of :func:`add_cipher_options`.
+        stack: closes the key store when the command is done.
+        audit: records the key operations (data keys created or unwrapped).
+        why: what needs the keys, for the error when the options are missing ("decrypting a record").
+        create_store: create the key store if it does not exist (new data keys); otherwise a missing key store is
+            an error, so that a mistyped path never starts new keys.
+
+    Raises:
+        ConfigurationError: ``--key-file`` or ``--key-store`` is missing.
+        InputFileError: the key store does not exist (and ``create_store`` is false).
+    """
+    if args.key_file is None or args.key_store is None:
+        raise ConfigurationError(f"{why} needs the tenant keys: pass --key-file FILE and --key-store FILE")
+    if not create_store and not args.key_store.is_file():
+        raise InputFileError(f"{args.key_store}: no such key store; give the SQLiteKeyStore that holds the data keys")
+    provider = _open(
+        argparse.Namespace(file=args.key_file, raw_key_env=args.raw_key_env, raw_key_file=args.raw_key_file)
+    )
+    from sfshield.crypto import EnvelopeCipher, SQLiteKeyStore  # noqa: PLC0415 - only commands that decrypt need it
+
+    keys = SQLiteKeyStore(args.key_store, create=create_store)
+    stack.callback(keys.close)
+    return EnvelopeCipher(provider, store=keys, audit=audit)
 
 
 def _open(args: argparse.Namespace) -> KeyFileProvider:
