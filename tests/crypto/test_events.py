@@ -447,7 +447,18 @@ class TestReplay:
         """A cache path that is not an SQLite file raises CryptoError naming the path."""
         path = tmp_path / "not-a-db"
         path.write_text("hello, I am not a database" * 40)
-        with pytest.raises(CryptoError, match="not-a-db"):
+        path.chmod(0o600)
+        with pytest.raises(CryptoError, match=r"not-a-db .*is it an sfshield replay cache\?"):
+            SQLiteReplayCache(path)
+
+    def test_a_cache_file_others_can_read_is_refused(self, tmp_path: Path) -> None:
+        """Like every sfshield store, the cache is created 0600 and an existing file must be private."""
+        path = tmp_path / "replay" / "cache.db"
+        SQLiteReplayCache(path).close()
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert path.parent.stat().st_mode & 0o777 == 0o700
+        path.chmod(0o644)
+        with pytest.raises(CryptoError, match="chmod 600"):
             SQLiteReplayCache(path)
 
 

@@ -76,6 +76,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NoReturn, Protocol, runtime_checkable
 
+from sfshield._files import connect_private_db
 from sfshield.crypto import envelope
 from sfshield.crypto.cipher import EnvelopeCipher
 from sfshield.crypto.context import EncryptionContext
@@ -186,6 +187,11 @@ _REPLAY_SCHEMA: Final = (
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _create_replay_schema(db: sqlite3.Connection) -> None:
+    for statement in _REPLAY_SCHEMA:
+        db.execute(statement)
+
+
 class SQLiteReplayCache:
     """A :class:`ReplayCache` in an SQLite file (mode 0600), shared by every subscriber process on one host.
 
@@ -203,17 +209,9 @@ class SQLiteReplayCache:
     def __init__(self, path: str | os.PathLike[str], /, *, timeout: float = 30.0) -> None:
         self._path = Path(path)
         self._lock = threading.Lock()
-        try:
-            if not self._path.exists():
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                os.close(os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            self._db = sqlite3.connect(self._path, timeout=timeout, isolation_level=None, check_same_thread=False)
-            for statement in _REPLAY_SCHEMA:
-                self._db.execute(statement)
-        except (OSError, sqlite3.Error) as exc:
-            raise CryptoError(
-                f"cannot open replay cache {self._path} ({type(exc).__name__}: {exc}); check the path and permissions"
-            ) from None
+        self._db = connect_private_db(
+            self._path, what="replay cache", error=CryptoError, prepare=_create_replay_schema, busy_timeout=timeout
+        )
 
     def __repr__(self) -> str:
         return f"SQLiteReplayCache({str(self._path)!r})"

@@ -19,7 +19,6 @@ one transaction — because that is what stops two processes from creating two d
 from __future__ import annotations
 
 import os
-import stat
 import threading
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
+from sfshield._files import connect_private_db
 from sfshield.exceptions import CryptoError
 
 if TYPE_CHECKING:
@@ -292,49 +292,16 @@ class SQLiteKeyStore:
 
 def _open_key_file(path: Path, *, create: bool) -> sqlite3.Connection:
     """Create ``path`` (mode 0600) or check that the existing file is private; connect; check it is a key store."""
-    import sqlite3  # noqa: PLC0415 - see SQLiteKeyStore.__init__
-
-    _create_or_check_file(path, create=create)
-    db = None
-    try:
-        db = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA secure_delete = ON")
-        _create_or_check_schema(db, path, create=create)
-    except (sqlite3.Error, CryptoError) as exc:
-        if db is not None:
-            db.close()
-        if isinstance(exc, CryptoError):
-            raise
-        raise CryptoError(
-            f"cannot open key store {path} ({type(exc).__name__}: {exc}); is it an sfshield key store?"
-        ) from None
-    return db
-
-
-def _create_or_check_file(path: Path, *, create: bool) -> None:
-    try:
-        if create:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with suppress(FileExistsError):
-                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-                return
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise CryptoError(
-            f"there is no key store at {path}; give the path of the existing key store (create=False refuses to "
-            "start a new one, which would make new keys and leave existing ciphertexts unreadable)"
-        ) from None
-    except OSError as exc:
-        raise CryptoError(
-            f"cannot open key store {path} ({type(exc).__name__}: {exc.strerror}); check the path and permissions"
-        ) from None
-    if not stat.S_ISREG(mode):
-        raise CryptoError(f"key store {path} is not a regular file; give the path of a file")
-    if stat.S_IMODE(mode) & 0o077:
-        raise CryptoError(
-            f"key store {path} may be accessed by group or others (mode {stat.S_IMODE(mode):04o}); "
-            f"run `chmod 600 {path}` and open it again"
-        )
+    return connect_private_db(
+        path,
+        what="key store",
+        error=CryptoError,
+        prepare=lambda db: _create_or_check_schema(db, path, create=create),
+        busy_timeout=30.0,
+        create=create,
+        missing=f"there is no key store at {path}; give the path of the existing key store (create=False refuses "
+        "to start a new one, which would make new keys and leave existing ciphertexts unreadable)",
+    )
 
 
 def _create_or_check_schema(db: sqlite3.Connection, path: Path, *, create: bool) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn
 from urllib.parse import urlsplit
 
-from sfshield._files import ensure_private_file
+from sfshield._files import connect_private_db
 from sfshield._logging import get_logger
 from sfshield.crypto.cipher import EnvelopeCipher
 from sfshield.crypto.context import EncryptionContext
@@ -241,7 +241,7 @@ class TokenStore:
     ) -> None:
         self._cipher = _checked_cipher(cipher)
         self._path = Path(path)
-        self._setup(_open_private_file(self._path), clock)
+        self._setup(_connect(self._path), clock)
 
     @classmethod
     def in_memory(cls, cipher: EnvelopeCipher, /, *, clock: Callable[[], datetime] = utc_now) -> TokenStore:
@@ -249,7 +249,7 @@ class TokenStore:
         store = cls.__new__(cls)
         store._cipher = _checked_cipher(cipher)  # noqa: SLF001 - the alternative constructor of this class
         store._path = Path(_MEMORY)  # noqa: SLF001
-        store._setup(_connect(_MEMORY, store._path), clock)  # noqa: SLF001
+        store._setup(_connect(_MEMORY), clock)  # noqa: SLF001
         return store
 
     def _setup(self, db: sqlite3.Connection, clock: Callable[[], datetime]) -> None:
@@ -467,24 +467,13 @@ class TokenStore:
                 raise
 
 
-def _open_private_file(path: Path) -> sqlite3.Connection:
-    """Create ``path`` with mode 0600, or check that the existing file is private; then connect."""
-    ensure_private_file(path, what="token store", error=TokenStoreError)
-    return _connect(str(path), path)
+def _connect(target: Path | str) -> sqlite3.Connection:
+    """Open the token store at ``target`` (a private file, created if missing, or ``:memory:``)."""
+    return connect_private_db(target, what="token store", error=TokenStoreError, prepare=_create_schema)
 
 
-def _connect(target: str, path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-    try:
-        db.execute("PRAGMA busy_timeout = 5000")
-        db.execute("PRAGMA secure_delete = ON")
-        db.execute(_SCHEMA)
-    except sqlite3.Error as exc:
-        db.close()
-        raise TokenStoreError(
-            f"cannot open token store {path} ({type(exc).__name__}: {exc}); is it an sfshield token store?"
-        ) from exc
-    return db
+def _create_schema(db: sqlite3.Connection) -> None:
+    db.execute(_SCHEMA)
 
 
 def _context(ref: TokenRef, issued: str, expires: str | None, origin: str | None) -> EncryptionContext:

@@ -48,7 +48,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Generic, NoReturn, TypeVar
 
-from sfshield._files import ensure_private_file
+from sfshield._files import connect_private_db
 from sfshield.audit.events import AuditEvent, OperationBlocked, QuarantineReviewed, RecordsQuarantined
 from sfshield.audit.pipeline import AuditPipeline
 from sfshield.crypto.cipher import EnvelopeCipher
@@ -308,10 +308,7 @@ class QuarantineStore:
         self._audit = audit
         self._clock = clock
         self._lock = threading.Lock()
-        if str(path) == _MEMORY:
-            self._db = _connect(_MEMORY, self._path, 0.0)
-        else:
-            self._db = _open_private_file(self._path, lock_timeout)
+        self._db = _connect(_MEMORY if str(path) == _MEMORY else self._path, lock_timeout)
 
     @classmethod
     def in_memory(
@@ -779,28 +776,15 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _open_private_file(path: Path, lock_timeout: float) -> sqlite3.Connection:
-    """Create ``path`` with mode 0600, or check that the existing file is private; then connect."""
-    ensure_private_file(path, what="quarantine store", error=QuarantineError)
-    return _connect(str(path), path, lock_timeout)
-
-
-def _connect(target: str, path: Path, lock_timeout: float) -> sqlite3.Connection:
-    db = None
-    try:
-        db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        db.execute(f"PRAGMA busy_timeout = {max(0, int(lock_timeout * 1000))}")
-        db.execute("PRAGMA secure_delete = ON")
-        _create_or_check(db, path)
-    except (sqlite3.Error, QuarantineError) as exc:
-        if db is not None:
-            db.close()
-        if isinstance(exc, QuarantineError):
-            raise
-        raise QuarantineError(
-            f"cannot open quarantine store {path} ({type(exc).__name__}); is it an sfshield quarantine store?"
-        ) from exc
-    return db
+def _connect(target: Path | str, lock_timeout: float) -> sqlite3.Connection:
+    """Open the quarantine store at ``target`` (a private file, created if missing, or ``:memory:``)."""
+    return connect_private_db(
+        target,
+        what="quarantine store",
+        error=QuarantineError,
+        prepare=lambda db: _create_or_check(db, Path(target)),
+        busy_timeout=lock_timeout,
+    )
 
 
 def _create_or_check(db: sqlite3.Connection, path: Path) -> None:

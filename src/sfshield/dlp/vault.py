@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, NoReturn
 
-from sfshield._files import ensure_private_file
+from sfshield._files import connect_private_db
 from sfshield.audit.events import VaultOperation
 from sfshield.crypto.cipher import EnvelopeCipher
 from sfshield.crypto.context import EncryptionContext
@@ -178,7 +178,7 @@ class PlaceholderVault:
         # Finds a value's placeholder again without keeping the value: HMAC under a key that never leaves the object.
         self._index_key = os.urandom(32)
         self._index: dict[bytes, str] = {}
-        self._db = _open_private_file(Path(store)) if store is not None else _connect(_MEMORY)
+        self._db = _connect(Path(store) if store is not None else _MEMORY)
         try:
             self._open_scope()
         except BaseException:
@@ -486,22 +486,11 @@ def _counters(placeholders: Iterable[str]) -> dict[str, int]:
     return counters
 
 
-def _open_private_file(path: Path) -> sqlite3.Connection:
-    """Create ``path`` with mode 0600, or check that the existing file is private; then connect."""
-    ensure_private_file(path, what="vault store", error=VaultError)
-    return _connect(str(path))
+def _connect(target: Path | str) -> sqlite3.Connection:
+    """Open the vault store at ``target`` (a private file, created if missing, or ``:memory:``)."""
+    return connect_private_db(target, what="vault store", error=VaultError, prepare=_create_schema)
 
 
-def _connect(target: str) -> sqlite3.Connection:
-    db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-    try:
-        db.execute("PRAGMA busy_timeout = 5000")
-        db.execute("PRAGMA secure_delete = ON")
-        for statement in _SCHEMA:
-            db.execute(statement)
-    except sqlite3.Error as exc:
-        db.close()
-        raise VaultError(
-            f"cannot open vault store {target} ({type(exc).__name__}: {exc}); is it an sfshield vault?"
-        ) from exc
-    return db
+def _create_schema(db: sqlite3.Connection) -> None:
+    for statement in _SCHEMA:
+        db.execute(statement)
