@@ -1,4 +1,4 @@
-"""DLP scan throughput: sfshield's scanner beside a hand-written google-re2 floor, Python ``re`` and Presidio.
+"""DLP scan throughput: sfshield's scanner beside a google-re2 floor, Python ``re`` and three peers.
 
 Goals (issue 6, from the reference measurements): the regex/checksum tier scans at least :data:`GOAL_MB_S` MB/s per
 core, at least :data:`GOAL_VS_PRESIDIO` times Presidio regex-only, and ``import`` plus building the scanner takes at
@@ -7,7 +7,7 @@ most :data:`GOAL_COLD_MS` ms.
 Data: :func:`~benchmarks.dlp_corpus.throughput_corpus` — 20,000 CRM notes of about 300 B (seed 42), a tenth of them
 carrying sensitive values, three in ten a hard negative.
 
-Candidates:
+Candidates (the peers are Presidio, scrubadub and detect-secrets):
 
 * ``sfshield`` — :class:`~sfshield.dlp.Scanner` with every built-in pattern and a 1,000-term code-name dictionary;
 * ``floor`` — what a careful engineer would hand-write: one google-re2 alternation of 12 patterns (e-mail, phone,
@@ -19,11 +19,27 @@ Candidates:
   records; its accuracy columns come from one untimed pass over all of them. Optional: without
   ``presidio-analyzer`` its row says so. Its e-mail recognizer calls ``tldextract``, which is pointed at its bundled
   suffix list so that nothing is fetched from the network.
+* ``scrubadub`` — ``scrubadub.Scrubber()`` with its default detectors for ``en_US`` (credential, credit_card, email,
+  phone, twitter, url, social_security_number), ``list(scrubber.iter_filth(text))`` per record. They are regular
+  expressions plus the ``phonenumbers`` matcher: ``import scrubadub`` imports nltk (for its optional skype detector)
+  and with it scipy, but loads no corpus and downloads nothing (checked with the network off), so no detector needs
+  to be switched off. A merged filth counts as the filths it merges.
+  Its kinds are mapped to ours (``social_security_number`` is ``US_SSN``, ``credential`` is ``GENERIC_SECRET``).
+* ``detect-secrets`` — ``detect_secrets.core.scan.scan_line`` (what ``detect-secrets scan --string`` runs) on each
+  line of a record, inside ``default_settings()`` (every plugin, the default filters, no verification calls). Its
+  ad-hoc mode searches unquoted words too and leaves the entropy limit to the caller, so a high-entropy result
+  counts only when it reaches the plugin's limit, as the command's verdict does. Its results carry values, not
+  offsets: spans are where the value stands in the line (found outside the timed loop). Keyword and high-entropy
+  results are ``GENERIC_SECRET``. At about 3 ms a note it is timed on the first ``presidio_records`` records, like
+  Presidio.
+
+The three peers are optional: without one, its row says what to install (``pip install 'sfshield[bench]'`` installs
+them all).
 
 Throughput is records (and UTF-8 bytes) over the CPU time of the scanning loop (``time.process_time``), best of
 ``repeat`` runs, candidates interleaved, the collector off while timing and the output freed outside the timed
 region. Accuracy is per kind on the same data, overlap match (see :mod:`benchmarks.dlp_eval`): the floors know only
-their 12 kinds, Presidio only its own (its ``DATE_TIME`` counts towards ``DATE_OF_BIRTH`` recall).
+their 12 kinds, each peer only its own (Presidio's ``DATE_TIME`` counts towards ``DATE_OF_BIRTH`` recall).
 
 Cold start is timed in fresh interpreters (best of three): the import, then building the engine and scanning one
 short text (Presidio compiles its regexes on first use).
@@ -39,7 +55,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from importlib.util import find_spec
@@ -55,14 +71,20 @@ from benchmarks.dlp_corpus import card as card_value
 from sfshield.dlp import EntityKind, Scanner, validators
 
 __all__ = [
+    "DETECT_SECRETS",
+    "DETECT_SECRETS_INSTALL",
     "FLOOR",
     "GOAL_COLD_MS",
     "GOAL_MB_S",
     "GOAL_VS_PRESIDIO",
+    "INSTALL",
+    "PEERS",
     "PRESIDIO",
     "PRESIDIO_INSTALL",
     "PY_RE",
     "ROWS",
+    "SCRUBADUB",
+    "SCRUBADUB_INSTALL",
     "SHIELD",
     "Accuracy",
     "Candidate",
@@ -73,6 +95,7 @@ __all__ = [
     "cold_starts",
     "compare",
     "main",
+    "peer_available",
     "planted_records",
     "presidio_available",
     "report",
@@ -91,20 +114,33 @@ RECORDS = 20_000
 PRESIDIO_RECORDS = 2_000
 DICTIONARY_TERMS = 1_000
 PRESIDIO_INSTALL = "pip install presidio-analyzer"
+SCRUBADUB_INSTALL = "pip install scrubadub"
+DETECT_SECRETS_INSTALL = "pip install detect-secrets"
 PRESIDIO_SCORE = 0.4
 
 SHIELD = "sfshield"
 FLOOR = "floor"
 PY_RE = "re"
 PRESIDIO = "presidio"
+SCRUBADUB = "scrubadub"
+DETECT_SECRETS = "detect-secrets"
 
 ROWS = {
     SHIELD: "sfshield Scanner, all built-in patterns + 1,000-term dictionary",
     FLOOR: "google-re2, one alternation of 12 + validators inline (floor)",
     PY_RE: "Python re, the same alternation + validators",
     PRESIDIO: "Presidio AnalyzerEngine regex-only (NoOpNlpEngine), score >= 0.4",
+    SCRUBADUB: "scrubadub Scrubber(), default detectors, iter_filth",
+    DETECT_SECRETS: "detect-secrets scan_line per line, default plugins + filters",
 }
 """Every row of the report, in order, with its description."""
+
+PEERS = (PRESIDIO, SCRUBADUB, DETECT_SECRETS)
+"""The optional peers, measured when installed."""
+INSTALL = {PRESIDIO: PRESIDIO_INSTALL, SCRUBADUB: SCRUBADUB_INSTALL, DETECT_SECRETS: DETECT_SECRETS_INSTALL}
+"""What to install for each optional peer (shown in its row when it is missing)."""
+_PEER_MODULES = {PRESIDIO: "presidio_analyzer", SCRUBADUB: "scrubadub", DETECT_SECRETS: "detect_secrets"}
+_PEER_DISTRIBUTIONS = {PRESIDIO: "presidio-analyzer", SCRUBADUB: "scrubadub", DETECT_SECRETS: "detect-secrets"}
 
 _K = EntityKind
 Hits = list[tuple[str, int, int]]
@@ -121,6 +157,9 @@ class Candidate:
     """The kinds the engine can report (its accuracy is shown for these only)."""
     subset: bool = False
     """Timed on the first ``presidio_records`` records only (it is too slow for all of them)."""
+    same_spans: bool = True
+    """Finds exactly the planted cards and e-mails of :func:`planted_records`. scrubadub's card pattern takes no
+    separators and detect-secrets finds no personal data: theirs are shown, not required."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,13 +259,32 @@ def _floor(finditer: Callable[[str], Any]) -> Callable[[list[str]], list[Hits]]:
 # -- the candidates ---------------------------------------------------------------------------------------------------
 
 
+def peer_available(key: str) -> bool:
+    """Whether the optional peer ``key`` (one of :data:`PEERS`) is installed."""
+    return find_spec(_PEER_MODULES[key]) is not None
+
+
 def presidio_available() -> bool:
     """Whether presidio-analyzer is installed."""
-    return find_spec("presidio_analyzer") is not None
+    return peer_available(PRESIDIO)
 
 
-def candidates(terms: Sequence[str], *, presidio: bool = True) -> tuple[Candidate, ...]:
-    """Return the candidates in report order; Presidio's only when ``presidio`` and it is installed."""
+def _check_peers(peers: Collection[str]) -> frozenset[str]:
+    if isinstance(peers, str):
+        raise TypeError(f"peers takes a collection of peer names, not one string (wrap it: [{peers!r}])")
+    unknown = sorted(set(peers) - set(PEERS))
+    if unknown:
+        raise ValueError(f"unknown peers {', '.join(unknown)}; choose from {', '.join(PEERS)}")
+    return frozenset(peers)
+
+
+def candidates(terms: Sequence[str], *, peers: Collection[str] = PEERS) -> tuple[Candidate, ...]:
+    """Return the candidates in report order; each of ``peers`` only when it is installed.
+
+    Raises:
+        ValueError: a name in ``peers`` is not one of :data:`PEERS`.
+    """
+    wanted = _check_peers(peers)
     scanner = Scanner(dictionary=terms)
     pattern = _alternation(terms)
     options = re2.Options()
@@ -248,8 +306,8 @@ def candidates(terms: Sequence[str], *, presidio: bool = True) -> tuple[Candidat
         Candidate(FLOOR, _floor(re2.compile(pattern, options).finditer), same, floor_kinds),
         Candidate(PY_RE, _floor(re.compile(pattern, re.ASCII).finditer), same, floor_kinds),
     ]
-    if presidio and presidio_available():
-        found.append(presidio_candidate())
+    builders = {PRESIDIO: presidio_candidate, SCRUBADUB: scrubadub_candidate, DETECT_SECRETS: detect_secrets_candidate}
+    found += [builders[key]() for key in PEERS if key in wanted and peer_available(key)]
     return tuple(found)
 
 
@@ -276,6 +334,108 @@ def presidio_candidate() -> Candidate:
     return Candidate(PRESIDIO, scan, hits, frozenset(engine.get_supported_entities()), subset=True)
 
 
+_SCRUBADUB_KINDS = {
+    "email": _K.EMAIL_ADDRESS.value,
+    "phone": _K.PHONE_NUMBER.value,
+    "credit_card": _K.CREDIT_CARD.value,
+    "social_security_number": _K.US_SSN.value,
+    "credential": _K.GENERIC_SECRET.value,
+}
+"""scrubadub's filth types under our kind names; its ``url`` and ``twitter`` keep their own."""
+
+
+def scrubadub_candidate() -> Candidate:
+    """scrubadub's ``Scrubber`` with its default detectors (regular expressions and ``phonenumbers``).
+
+    Raises:
+        ImportError: scrubadub is not installed.
+    """
+    import scrubadub  # type: ignore[import-untyped]  # noqa: PLC0415 - an optional peer, imported when measured
+
+    iter_filth = scrubadub.Scrubber().iter_filth
+
+    def scan(texts: list[str]) -> list[Any]:
+        return [list(iter_filth(text)) for text in texts]
+
+    def hits(results: list[Any]) -> list[Hits]:
+        return [[(_SCRUBADUB_KINDS.get(f.type, f.type), f.beg, f.end) for f in _unmerged(found)] for found in results]
+
+    kinds = frozenset({*_SCRUBADUB_KINDS.values(), "url", "twitter"})
+    return Candidate(SCRUBADUB, scan, hits, kinds, same_spans=False)
+
+
+def _unmerged(filths: list[Any]) -> list[Any]:
+    """Overlapping filths come back as one ``MergedFilth`` of type ``unknown``: count the filths it merges."""
+    return [part for filth in filths for part in getattr(filth, "filths", None) or [filth]]
+
+
+_DETECT_SECRETS_KINDS = {
+    "AWS Access Key": _K.AWS_ACCESS_KEY.value,
+    "GitHub Token": _K.GITHUB_TOKEN.value,
+    "Slack Token": _K.SLACK_TOKEN.value,
+    "Stripe Access Key": _K.STRIPE_KEY.value,
+    "JSON Web Token": _K.JWT.value,
+    "Private Key": _K.PRIVATE_KEY.value,
+    "Public IP (ipv4)": _K.IP_ADDRESS.value,
+    "Secret Keyword": _K.GENERIC_SECRET.value,
+    "Base64 High Entropy String": _K.GENERIC_SECRET.value,
+    "Hex High Entropy String": _K.GENERIC_SECRET.value,
+    "Basic Auth Credentials": _K.GENERIC_SECRET.value,
+}
+"""detect-secrets' secret types under our kind names; the others (Twilio, Discord …) keep their own."""
+
+
+def detect_secrets_candidate() -> Candidate:
+    """detect-secrets' ad-hoc ``scan_line`` with every plugin, each high-entropy result held to its plugin's limit.
+
+    Raises:
+        ImportError: detect-secrets is not installed.
+    """
+    # An optional peer, imported when measured.
+    from detect_secrets.core.scan import scan_line  # type: ignore[import-untyped]  # noqa: PLC0415
+    from detect_secrets.settings import default_settings, get_plugins  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    with default_settings():
+        plugins = get_plugins()
+    limits = {p.secret_type: p for p in plugins if hasattr(p, "entropy_limit")}
+
+    def counts(secret: Any) -> bool:
+        # What `detect-secrets scan --string` shows as True: the ad-hoc search leaves the entropy limit to its caller.
+        plugin = limits.get(secret.type)
+        return plugin is None or plugin.calculate_shannon_entropy(secret.secret_value) >= plugin.entropy_limit
+
+    def scan(texts: list[str]) -> list[Any]:
+        out = []
+        with default_settings():
+            for text in texts:
+                found, start = [], 0
+                for line in text.split("\n"):
+                    found += [(s.type, s.secret_value, start, line) for s in scan_line(line) if counts(s)]
+                    start += len(line) + 1
+                out.append(found)
+        return out
+
+    def hits(results: list[Any]) -> list[Hits]:
+        return [
+            [hit for kind, value, start, line in found for hit in _located(kind, value, start, line)]
+            for found in results
+        ]
+
+    kinds = frozenset(_DETECT_SECRETS_KINDS.get(p.secret_type, p.secret_type) for p in plugins)
+    return Candidate(DETECT_SECRETS, scan, hits, kinds, subset=True, same_spans=False)
+
+
+def _located(secret_type: str, value: str | None, start: int, line: str) -> Hits:
+    """Every place ``value`` stands in ``line`` (detect-secrets reports values, not offsets)."""
+    kind = _DETECT_SECRETS_KINDS.get(secret_type, secret_type)
+    out: Hits = []
+    at = line.find(value) if value else -1
+    while at >= 0:
+        out.append((kind, start + at, start + at + len(value)))
+        at = line.find(value, at + len(value))
+    return out
+
+
 # -- timing and accuracy ----------------------------------------------------------------------------------------------
 
 
@@ -284,36 +444,41 @@ def run(
     repeat: int = 5,
     *,
     presidio_records: int = PRESIDIO_RECORDS,
-    presidio: bool = True,
+    peers: Collection[str] = PEERS,
     seed: int = 42,
 ) -> tuple[list[Result], list[Accuracy], list[Record]]:
     """Generate ``records`` notes and :func:`compare` the candidates on them; also return the notes.
 
     Raises:
-        ValueError: a count is not positive.
+        ValueError: a count is not positive, or a peer is unknown.
     """
     if records < 1:
         raise ValueError("records, repeat and presidio_records must be positive")
     data = throughput_corpus(records, seed=seed)
-    results, rows = compare(data, repeat, presidio_records=presidio_records, presidio=presidio)
+    results, rows = compare(data, repeat, presidio_records=presidio_records, peers=peers)
     return results, rows, data
 
 
 def compare(
-    data: Sequence[Record], repeat: int, *, presidio_records: int = PRESIDIO_RECORDS, presidio: bool = True
+    data: Sequence[Record],
+    repeat: int,
+    *,
+    presidio_records: int = PRESIDIO_RECORDS,
+    peers: Collection[str] = PEERS,
 ) -> tuple[list[Result], list[Accuracy]]:
     """Time every candidate on ``data`` (best of ``repeat``) and measure its accuracy on it.
 
+    The slow peers (``subset``: Presidio, detect-secrets) are timed on the first ``presidio_records`` records.
     Returns the results in report order and the accuracy rows.
 
     Raises:
-        ValueError: a count is not positive.
+        ValueError: a count is not positive, or a peer is unknown.
     """
     if repeat < 1 or presidio_records < 1:
         raise ValueError("records, repeat and presidio_records must be positive")
     texts = [record.text for record in data]
     subset = texts[:presidio_records]
-    found = candidates(dictionary(DICTIONARY_TERMS), presidio=presidio)
+    found = candidates(dictionary(DICTIONARY_TERMS), peers=peers)
     outputs = {c.key: (c.kinds, c.hits(c.scan(texts))) for c in found}  # also warms every candidate up, untimed
     best: dict[str, Result] = {}
     for _ in range(repeat):
@@ -395,7 +560,8 @@ _PLANTED_NETWORKS = ("card/visa", "card/mastercard", "card/amex", "card/discover
 def planted_records(count: int, *, seed: int = 0) -> tuple[list[str], set[tuple[int, str, int, int]]]:
     """``count`` plain sentences each with one card and one e-mail, and their (record, kind, start, end) spans.
 
-    Every candidate must find exactly these: the check that all of them do the same work on the same spans.
+    Every candidate marked ``same_spans`` must find exactly these: the check that they do the same work on the same
+    spans.
     """
     rng = random.Random(seed)
     texts, planted = [], set()
@@ -430,6 +596,14 @@ _COLD = {
             ".analyze('mail ana@example.com', language='en')"
         ),
     ),
+    SCRUBADUB: (
+        "import scrubadub",
+        "list(scrubadub.Scrubber().iter_filth('mail ana@example.com'))",
+    ),
+    DETECT_SECRETS: (
+        "from detect_secrets.core.scan import scan_line\nfrom detect_secrets.settings import default_settings",
+        "with default_settings(): list(scan_line('mail ana@example.com'))",
+    ),
 }
 _COLD_TEMPLATE = """\
 import time
@@ -442,14 +616,21 @@ print(imported - start, time.perf_counter() - imported)
 """
 
 
-def cold_starts(*, repeat: int = 3, presidio: bool = True) -> list[ColdStart]:
-    """Time import, then build + first scan, of each engine in fresh interpreters (best of ``repeat``)."""
+def cold_starts(*, repeat: int = 3, peers: Collection[str] = PEERS) -> list[ColdStart]:
+    """Time import, then build + first scan, of each engine in fresh interpreters (best of ``repeat``).
+
+    A peer left out of ``peers``, or not installed, gets an empty row.
+
+    Raises:
+        ValueError: a peer is unknown.
+    """
+    wanted = _check_peers(peers)
     source = str(Path(sfshield.__file__).resolve().parents[1])  # so the child imports the same sfshield
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (source, os.environ.get("PYTHONPATH"))))}
     env["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
     out = []
     for key, (imports, ready) in _COLD.items():
-        if key == PRESIDIO and not (presidio and presidio_available()):
+        if key in PEERS and not (key in wanted and peer_available(key)):
             out.append(ColdStart(key, None, None))
             continue
         code = _COLD_TEMPLATE.format(terms=DICTIONARY_TERMS, imports=imports, ready=ready)
@@ -476,7 +657,7 @@ def report(results: Sequence[Result], rows: Sequence[Accuracy], colds: Sequence[
         lines.append("")
         for cold in colds:
             if cold.import_ms is None or cold.ready_ms is None:
-                lines.append(f"cold start {cold.key}: skipped ({PRESIDIO_INSTALL})")
+                lines.append(f"cold start {cold.key}: skipped ({INSTALL.get(cold.key, 'not measured')})")
             else:
                 lines.append(
                     f"cold start {cold.key}: import {cold.import_ms:,.0f} ms + build and first scan "
@@ -486,21 +667,35 @@ def report(results: Sequence[Result], rows: Sequence[Accuracy], colds: Sequence[
     return "\n".join(lines)
 
 
+_KEY_WIDTH = max(map(len, ROWS))
+
+
 def _throughput_table(results: Sequence[Result]) -> list[str]:
-    header = f"{'row':<9} {'engine':<66} {'records/s':>10} {'MB/s':>7} {'vs floor':>8}  timed"
+    header = (
+        f"{'row':<{_KEY_WIDTH}} {'engine':<66} {'records/s':>10} {'MB/s':>7} {'vs floor':>8} {'sfshield x':>10}  timed"
+    )
     lines = [header, "-" * (len(header) + 10)]
     by_key = {r.key: r for r in results}
-    floor = by_key.get(FLOOR)
+    floor, shield = by_key.get(FLOOR), by_key.get(SHIELD)
     for key, text in ROWS.items():
         r = by_key.get(key)
         if r is None:
-            lines.append(f"{key:<9} {text:<66} skipped ({PRESIDIO_INSTALL})")
+            lines.append(f"{key:<{_KEY_WIDTH}} {text:<66} skipped ({INSTALL.get(key, 'not measured')})")
             continue
         ratio = f"{r.records_per_s / floor.records_per_s:.2f}x" if floor else "-"
         lines.append(
-            f"{key:<9} {text:<66} {r.records_per_s:>10,.0f} {r.mb_per_s:>7.2f} {ratio:>8}  {r.records:,} records"
+            f"{key:<{_KEY_WIDTH}} {text:<66} {r.records_per_s:>10,.0f} {r.mb_per_s:>7.2f} {ratio:>8} "
+            f"{_times(shield, r):>10}  {r.records:,} records"
         )
     return lines
+
+
+def _times(shield: Result | None, other: Result) -> str:
+    """How many times as many records/s sfshield scans as ``other``."""
+    if shield is None:
+        return "-"
+    ratio = shield.records_per_s / other.records_per_s
+    return f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.2f}x"
 
 
 def _accuracy_table(results: Sequence[Result], rows: Sequence[Accuracy]) -> list[str]:
@@ -565,8 +760,9 @@ def main(
     """
     presidio_records = min(presidio_records, records)
     print(
-        f"sfshield DLP scan throughput vs a google-re2 floor, Python re and Presidio regex-only (goals: >= "
-        f"{GOAL_MB_S:.0f} MB/s, >= {GOAL_VS_PRESIDIO:.0f}x Presidio, cold start <= {GOAL_COLD_MS:.0f} ms)"
+        f"sfshield DLP scan throughput vs a google-re2 floor, Python re, Presidio regex-only, scrubadub and "
+        f"detect-secrets (goals: >= {GOAL_MB_S:.0f} MB/s, >= {GOAL_VS_PRESIDIO:.0f}x Presidio, cold start <= "
+        f"{GOAL_COLD_MS:.0f} ms)"
     )
     print(f"machine: {machine()}")
     data = throughput_corpus(records)
@@ -575,24 +771,32 @@ def main(
         f"timing:  CPU time (process_time) of the scan loop, best of {repeat} runs, candidates interleaved, gc off "
         "while timing"
     )
-    versions = [f"google-re2 {metadata.version('google-re2')}"]
-    if presidio_available():
-        versions.append(f"presidio-analyzer {metadata.version('presidio-analyzer')}")
-        print(f"peers:   {', '.join(versions)}")
+    print(f"peers:   {', '.join(_versions())}")
+    found = candidates(dictionary(DICTIONARY_TERMS))
+    slow = [c.key for c in found if c.subset]
+    if slow:
         print(
-            f"  presidio is timed on the first {presidio_records:,} records (its rates are per record); its accuracy "
-            f"comes from one untimed pass over all {records:,}",
+            f"  {' and '.join(slow)} timed on the first {presidio_records:,} records (rates are per record); accuracy "
+            f"from one untimed pass over all {records:,}",
             flush=True,
         )
-    else:
-        print(f"peers:   {', '.join(versions)}; presidio skipped ({PRESIDIO_INSTALL})", flush=True)
     print()
     results, rows = compare(data, repeat, presidio_records=presidio_records)
     texts, planted = planted_records(200)
+    kinds = ("CREDIT_CARD", "EMAIL_ADDRESS")
     agree = [
-        f"{c.key} {len(spans_found(c, texts, ('CREDIT_CARD', 'EMAIL_ADDRESS')) & planted)}/{len(planted)}"
-        for c in candidates(dictionary(DICTIONARY_TERMS))
+        f"{c.key} {len(spans_found(c, texts, kinds) & planted)}/{len(planted)}" for c in found if set(kinds) <= c.kinds
     ]
     print(f"planted cards and e-mails found with the exact span: {', '.join(agree)}")
     print()
     print(report(results, rows, cold_starts(repeat=cold_repeat)))
+
+
+def _versions() -> list[str]:
+    versions = [f"google-re2 {metadata.version('google-re2')}"]
+    for key in PEERS:
+        name = _PEER_DISTRIBUTIONS[key]
+        versions.append(
+            f"{name} {metadata.version(name)}" if peer_available(key) else f"{key} skipped ({INSTALL[key]})"
+        )
+    return versions
