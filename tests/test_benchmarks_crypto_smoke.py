@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-# benchmarks/ is a top-level directory beside src/, not an installed package.
-_ROOT = str(Path(__file__).parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from benchmarks import __main__ as cli  # noqa: E402
-from benchmarks import bench_crypto  # noqa: E402
-from benchmarks.bench_crypto import (  # noqa: E402
+from benchmarks import __main__ as cli
+from benchmarks import bench_crypto
+from benchmarks.bench_crypto import (
     AESSIV_RAW,
     DET,
     DET_MANY,

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-# benchmarks/ is a top-level directory beside src/, not an installed package.
-_ROOT = str(Path(__file__).parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from benchmarks import __main__ as cli  # noqa: E402
-from benchmarks import bench_dlp, dlp_eval  # noqa: E402
-from benchmarks.bench_dlp import (  # noqa: E402
+from benchmarks import __main__ as cli
+from benchmarks import bench_dlp, dlp_eval
+from benchmarks.bench_dlp import (
     DETECT_SECRETS,
     INSTALL,
     PEERS,
@@ -36,7 +28,7 @@ from benchmarks.bench_dlp import (  # noqa: E402
     scrubadub_candidate,
     spans_found,
 )
-from benchmarks.dlp_corpus import Record, dictionary  # noqa: E402
+from benchmarks.dlp_corpus import Record, dictionary
 
 _RECORDS = 300
 _PRESIDIO_RECORDS = 20

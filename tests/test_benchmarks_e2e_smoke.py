@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-# benchmarks/ is a top-level directory beside src/, not an installed package.
-_ROOT = str(Path(__file__).parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from benchmarks.bench_e2e import (  # noqa: E402
+from benchmarks.bench_e2e import (
     E2E,
     FETCH,
     PURPOSE,
@@ -28,8 +20,8 @@ from benchmarks.bench_e2e import (  # noqa: E402
     verify,
 )
 
-from sfshield.classification import Action  # noqa: E402
-from sfshield.testing import EmbeddedOrg  # noqa: E402
+from sfshield.classification import Action
+from sfshield.testing import EmbeddedOrg
 
 _ORG_SIZE = 100  # Accounts: 332 Contacts with seed 0
 _SIZES = (100, 300)

@@ -5,18 +5,10 @@ from __future__ import annotations
 import gc
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-# benchmarks/ is a top-level directory beside src/, not an installed package.
-_ROOT = str(Path(__file__).parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from benchmarks.bench_filter import Comparison, comparisons, outputs, run  # noqa: E402
-from benchmarks.data import generate_contacts  # noqa: E402
+from benchmarks.bench_filter import Comparison, comparisons, outputs, run
+from benchmarks.data import generate_contacts
 
 _RECORDS = 300
 

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-# benchmarks/ is a top-level directory beside src/, not an installed package.
-_ROOT = str(Path(__file__).parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from benchmarks.bench_soql import (  # noqa: E402
+from benchmarks.bench_soql import (
     LARK,
     PEER,
     PURPOSE,
@@ -29,11 +21,11 @@ from benchmarks.bench_soql import (  # noqa: E402
     run,
     speedup,
 )
-from benchmarks.soql_queries import LARGE, SHORT, SIZES, TYPICAL  # noqa: E402
+from benchmarks.soql_queries import LARGE, SHORT, SIZES, TYPICAL
 
-from sfshield._demo import load_demo_policy  # noqa: E402
-from sfshield.audit import AuditPipeline, InMemoryAuditSink  # noqa: E402
-from sfshield.soql import SoqlGuard  # noqa: E402
+from sfshield._demo import load_demo_policy
+from sfshield.audit import AuditPipeline, InMemoryAuditSink
+from sfshield.soql import SoqlGuard
 
 _QUERIES = [pytest.param(text, id=f"{size}-{i}") for size, texts in SIZES.items() for i, text in enumerate(texts)]
 
