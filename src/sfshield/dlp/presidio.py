@@ -16,8 +16,9 @@ Each recognizer is called as ``recognizer.analyze(text, entities, nlp_artifacts=
 model, no network. Pattern recognizers (regexes, deny lists, ``validate_result`` checksums) and other local
 recognizers that need no NLP artifacts work; recognizers that read spaCy/Stanza/transformers output, and remote ones
 that send text to a service, are refused when the detector is built. Presidio's context-word boosting is done by its
-``AnalyzerEngine``, not by the recognizers, so a recognizer's ``context`` words are not applied here (the scanner's
-field-name context and your own patterns' context words are).
+``AnalyzerEngine``, not by the recognizers, so a recognizer's ``context`` words are not applied here; neither are
+the scanner's context rules (field-name context and context words apply to sfshield's own patterns only). Give a
+recognizer the score it should have without context.
 
 Presidio scores (0 to 1) become sfshield's five confidence levels (:func:`confidence_from_score`):
 
