@@ -1,4 +1,8 @@
-"""RAG ingestion through TenantClient: one org, its own OAuth client, guarded queries, protected records.
+"""RAG ingestion through TenantClient: one org, its own OAuth client, its own field labels, protected records.
+
+The tenant takes its field labels from the org (labels_from_org): the client reads sfshield's Custom Metadata
+records and FieldDefinition's data classification, merges them over the policy file's rules (never lowering
+them), keeps the result with its version for labels_ttl, and refuses to read anything if they cannot be loaded.
 
 Runs against the embedded org (no Salesforce account needed). In production, TenantConfig comes from your
 tenants file (sfshield.salesforce.TenantRegistry), the client secret or JWT private key is put into the
@@ -10,7 +14,7 @@ Run: python examples/rag_ingestion.py
 import tempfile
 from pathlib import Path
 
-from sfshield import Shield, load_classification
+from sfshield import Classification, Shield, load_classification
 from sfshield.audit import AuditPipeline, JsonlAuditSink, verify_audit_file
 from sfshield.crypto import EnvelopeCipher, SQLiteKeyStore, TokenKind, TokenRef, TokenStore
 from sfshield.dlp import QuarantineStore
@@ -35,6 +39,7 @@ with EmbeddedOrg(orgs=1, size=10) as org, tempfile.TemporaryDirectory() as folde
         integration_username=handle.username,
         allowed_purposes=["embedding", "support_copilot"],
         allowed_objects=["Account", "Contact", "Case", "User", "Opportunity", "Invoice__c"],
+        labels_from_org=True,  # every allowed object must have Sfshield_Field_Policy__mdt records (labels_required_for)
     )
     cipher = EnvelopeCipher(InMemoryKeyProvider(), store=SQLiteKeyStore(Path(folder) / "keys.db"))
     tokens = TokenStore(cipher, Path(folder) / "tokens.db")
@@ -45,17 +50,31 @@ with EmbeddedOrg(orgs=1, size=10) as org, tempfile.TemporaryDirectory() as folde
     audit_file = Path(folder) / "audit.jsonl"
     with JsonlAuditSink(audit_file) as sink:
         audit = AuditPipeline(sinks=[sink])
-        shield = Shield(
-            load_classification(HERE / "policy.toml"),
-            tenant=config.tenant,
-            org_id=config.org_id,
-            audit=audit,
-            pseudonym_key=PseudonymKey.generate(),  # per tenant, from your secret store
-            encryptor=cipher,
-            # case text holding credentials is held back here, encrypted, for review
-            quarantine=QuarantineStore(cipher, Path(folder) / "quarantine.db", audit=audit),
+        pseudonym_key = PseudonymKey.generate()  # per tenant, from your secret store
+        # case text holding credentials is held back here, encrypted, for review
+        quarantine = QuarantineStore(cipher, Path(folder) / "quarantine.db", audit=audit)
+
+        def shield_for(policy: Classification) -> Shield:
+            # Called for each version of the merged labels: the same keys, audit trail and quarantine every time.
+            return Shield(
+                policy,
+                tenant=config.tenant,
+                org_id=config.org_id,
+                audit=audit,
+                pseudonym_key=pseudonym_key,
+                encryptor=cipher,
+                quarantine=quarantine,
+            )
+
+        client = TenantClient(
+            config,
+            shield=shield_for,
+            classification=load_classification(HERE / "policy.toml"),  # the rules; the org adds its labels
+            token_store=tokens,
+            session=org.session(),
         )
-        client = TenantClient(config, shield=shield, token_store=tokens, session=org.session())
+        labels = client.load_labels()  # optional: query() loads them itself, and again after labels_ttl
+        print(f"labels {labels.version}: {labels.custom_metadata_records} Custom Metadata records merged")
         chunks = []
         for contact in client.query(QUERY, purpose="support_copilot"):
             cases = (contact.get("Cases") or {}).get("records", [])

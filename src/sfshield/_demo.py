@@ -1,9 +1,10 @@
 """``sfshield demo``: the whole path against the embedded Salesforce org, printed step by step.
 
-It starts two seeded orgs (two tenants) on a local HTTPS server, loads the field classification from the org's
-Custom Metadata, and reads through :class:`~sfshield.salesforce.TenantClient`: sfshield's own OAuth login with
-the tenant's client (org, scope and user checked), the integration user's privileges checked, an LLM-written query
-guarded, pages fetched and protected for two purposes. It shows a refused over-privileged configuration and a
+It starts two seeded orgs (two tenants) on a local HTTPS server and reads through
+:class:`~sfshield.salesforce.TenantClient`: sfshield's own OAuth login with the tenant's client (org, scope and user
+checked), the integration user's privileges checked, the field labels loaded from the org's Custom Metadata and
+FieldDefinition and merged over the demo rules (``labels_from_org``), an LLM-written query guarded, pages fetched and
+protected for two purposes. It shows a refused over-privileged configuration and a
 refused over-scoped client, and verifies the hash-chained audit trail it leaves in a folder it names.
 """
 
@@ -19,12 +20,12 @@ from typing import Any
 from simple_salesforce.api import Salesforce
 
 from sfshield.audit import AuditPipeline, JsonlAuditSink, verify_audit_file
-from sfshield.classification import Classification, labels_from_custom_metadata, parse_classification
+from sfshield.classification import Classification, parse_classification
 from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
 from sfshield.dlp import QuarantineStore
 from sfshield.exceptions import PrivilegeError, QueryRejectedError, ScopeError
 from sfshield.filtering import FilterResult
-from sfshield.salesforce import TenantClient, TenantConfig
+from sfshield.salesforce import OrgLabels, ShieldFactory, TenantClient, TenantConfig
 from sfshield.shield import Shield
 from sfshield.testing import InMemoryKeyProvider
 from sfshield.testing.org import EmbeddedOrg
@@ -33,10 +34,6 @@ from sfshield.transforms import PseudonymKey
 __all__ = ["load_demo_policy", "run_demo"]
 
 _DATA = resources.files("sfshield._data")
-_CMT_QUERY = (
-    "SELECT DeveloperName, Object__r.QualifiedApiName, Field__r.QualifiedApiName, Sensitivity__c, "
-    "Compliance_Groups__c, Tags__c, Kind__c FROM Sfshield_Field_Policy__mdt"
-)
 _LLM_QUERY = (
     "select Id, FirstName, LastName, Email, Phone, Title, Account.Name, "
     "(select Subject, Status, Description from Cases) from Contact where Title != null"
@@ -45,7 +42,7 @@ _LEAKY_QUERY = "SELECT Id, Name FROM Contact WHERE Email LIKE '%@gmail.com' ORDE
 
 
 def load_demo_policy() -> Classification:
-    """Return the bundled demo policy (its rules; the demo adds the org's own labels)."""
+    """Return the bundled demo policy (its rules; the tenant client adds the org's own labels)."""
     text = _DATA.joinpath("demo_policy.toml").read_text(encoding="utf-8")
     return parse_classification(text, source="sfshield/_data/demo_policy.toml")
 
@@ -61,31 +58,22 @@ def run_demo(out: Path | None = None) -> int:
         sf = Salesforce(
             instance_url=org.instance_url, session_id=handle.access_token, session=org.session(), version="66.0"
         )
-        policy = _policy_from_org(sf)
         # A real deployment keeps its KEK in a key file or an HSM (sfshield.keys); the demo's lives in memory.
         cipher = EnvelopeCipher(InMemoryKeyProvider())
         tokens = TokenStore.in_memory(cipher)
         with JsonlAuditSink(folder / "audit.jsonl") as sink:
             audit = AuditPipeline(sinks=[sink])
             quarantine = QuarantineStore(cipher, folder / "quarantine.db", audit=audit)
-            shields = [
-                Shield(
-                    policy,
-                    tenant=_TENANTS[i],
-                    org_id=org.handles[i].org_id,
-                    audit=audit,
-                    pseudonym_key=PseudonymKey.generate(),
-                    quarantine=quarantine,
-                )
-                for i in (0, 1)
-            ]
-            clients = [_client(org, i, shields[i], tokens) for i in (0, 1)]
+            factories = [_shield_factory(org, i, audit, quarantine) for i in (0, 1)]
+            clients = [_client(org, i, factories[i], tokens) for i in (0, 1)]
             _say(f"\n{_TENANTS[0]}: logged in with its own OAuth client; org, scope, user and privileges checked")
+            labels = clients[0].load_labels()
+            _show_labels(labels)
             raw = _raw_contacts(sf)
             _guarded_queries(clients[0], raw)
             _show_quarantine(quarantine)
             _second_tenant(clients[1], raw)
-            _refusals(org, policy, tokens, audit)
+            _refusals(org, labels.classification, tokens, audit)
         _show_server_log(org)
     report = verify_audit_file(folder / "audit.jsonl")
     _say(f"\nAudit trail: {report.lines} events, hash chain intact. Artefacts are in {folder}")
@@ -93,12 +81,15 @@ def run_demo(out: Path | None = None) -> int:
     return 0
 
 
-def _policy_from_org(sf: Salesforce) -> Classification:
-    rows = sf.query_all(_CMT_QUERY)["records"]
-    policy = load_demo_policy().with_labels(labels_from_custom_metadata(rows))
-    _say(f"\nClassification: {len(rows)} labels read from Sfshield_Field_Policy__mdt, merged with the demo rules")
-    _say(f"  policy {policy.version}  sha256 {policy.sha256[:16]}…  (anything unlabelled is dropped)")
-    return policy
+def _show_labels(labels: OrgLabels) -> None:
+    _say(
+        f"\nClassification: {labels.custom_metadata_records} labels read from Sfshield_Field_Policy__mdt and "
+        f"{labels.field_definition_labels} from FieldDefinition, merged with the demo rules (never lowering them)"
+    )
+    _say(
+        f"  policy {labels.classification.version}  version {labels.version}  (anything unlabelled is dropped; "
+        "read again after the tenant's labels_ttl)"
+    )
 
 
 _TENANTS = ("nordhavn-eu", "lakeside-de")
@@ -116,6 +107,7 @@ def _config(org: EmbeddedOrg, index: int, **changes: Any) -> TenantConfig:
         "integration_username": handle.username,
         "allowed_purposes": ["support_copilot", "training"],
         "allowed_objects": list(_OBJECTS),
+        "labels_from_org": True,  # the org's Custom Metadata and FieldDefinition labels, merged over the demo rules
     }
     fields.update(changes)
     return TenantConfig.model_validate(fields)
@@ -126,10 +118,30 @@ def _store_secret(tokens: TokenStore, config: TenantConfig, secret: str) -> None
     tokens.put(ref, secret)
 
 
-def _client(org: EmbeddedOrg, index: int, shield: Shield, tokens: TokenStore, **changes: Any) -> TenantClient:
+def _shield_factory(org: EmbeddedOrg, index: int, audit: AuditPipeline, quarantine: QuarantineStore) -> ShieldFactory:
+    """How tenant ``index``'s Shield is built for each version of its labels; its keys stay the same across them."""
+    pseudonym_key = PseudonymKey.generate()
+
+    def build(policy: Classification) -> Shield:
+        return Shield(
+            policy,
+            tenant=_TENANTS[index],
+            org_id=org.handles[index].org_id,
+            audit=audit,
+            pseudonym_key=pseudonym_key,
+            quarantine=quarantine,
+        )
+
+    return build
+
+
+def _client(
+    org: EmbeddedOrg, index: int, shield: Shield | ShieldFactory, tokens: TokenStore, **changes: Any
+) -> TenantClient:
     config = _config(org, index, **changes)
     _store_secret(tokens, config, org.handles[index].client_secret)
-    client = TenantClient(config, shield=shield, token_store=tokens, session=org.session())
+    base = load_demo_policy() if config.labels_from_org else None
+    client = TenantClient(config, shield=shield, classification=base, token_store=tokens, session=org.session())
     client.connect()
     return client
 
@@ -174,14 +186,14 @@ def _refusals(org: EmbeddedOrg, policy: Classification, tokens: TokenStore, audi
     _say("\nConfigurations sfshield refuses to run with:")
     shield = Shield(policy, tenant=_TENANTS[0], audit=audit, pseudonym_key=PseudonymKey.generate())
     try:
-        _client(org, 0, shield, tokens, allowed_objects=["Contact", "Account"])
+        _client(org, 0, shield, tokens, allowed_objects=["Contact", "Account"], labels_from_org=False)
     except PrivilegeError as refused:
         _say(f"  over-privileged user: {', '.join(refused.excessive)} beyond what the tenant needs -> refused")
     with EmbeddedOrg(orgs=1, size=2, client_scopes=("api", "full", "refresh_token")) as wide:
         wide_tokens = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
         wide_shield = Shield(policy, tenant=_TENANTS[0], audit=audit, pseudonym_key=PseudonymKey.generate())
         try:
-            _client(wide, 0, wide_shield, wide_tokens)
+            _client(wide, 0, wide_shield, wide_tokens, labels_from_org=False)
         except ScopeError:
             _say("  over-scoped OAuth client (api full refresh_token): token revoked at once -> refused")
 

@@ -122,7 +122,7 @@ class Recorder:
 class FlakyTokenEndpoint(HTTPAdapter):
     """A real transport that answers the first ``failures`` token requests itself: a status page or a dropped line.
 
-    The embedded org arms faults on its data API only, so the token endpoint's failures are played here.
+    For what the embedded org's token-endpoint faults cannot say (429, oversized or hand-made bodies).
     """
 
     def __init__(
@@ -619,6 +619,103 @@ class TestTransientFailures:
         with pytest.raises(AuthenticationError, match="INVALID_SESSION_ID"):
             verify_grant(grant, config, session, policy=policy)
         assert sleeps == []
+
+
+class TestTokenEndpointFaults:
+    """The embedded org's own token-endpoint faults: transient ones are retried, a refusal never is."""
+
+    @pytest.mark.parametrize(
+        ("kind", "status"),
+        [
+            (FaultKind.SERVER_ERROR, 500),
+            (FaultKind.SERVER_ERROR, 503),
+            (FaultKind.NON_JSON_BODY, 500),
+            (FaultKind.TRUNCATED_BODY, 500),
+            (FaultKind.CONNECTION_RESET, 500),
+        ],
+    )
+    @pytest.mark.parametrize("flow", [CC, JWT])
+    def test_a_transient_token_failure_is_retried(
+        self,
+        faults: EmbeddedOrg,
+        session: requests.Session,
+        calls: Recorder,
+        policy: RequestPolicy,
+        sleeps: list[float],
+        clock: FakeClock,
+        kind: FaultKind,
+        status: int,
+        flow: OAuthFlow,
+    ) -> None:
+        """A 5xx, garbled body or reset from the token endpoint costs one backoff, and the login succeeds."""
+        faults.inject(kind, endpoint="token", nth=1, status=status)
+        grant = log_in(faults, config_for(faults, flow=flow), session, clock=clock, policy=policy)
+        assert grant.org_id == faults.handles[0].org_id
+        assert len(sleeps) == 1 and calls.count() <= 2  # a reset leaves no response for the recorder
+
+    def test_a_token_endpoint_timeout_is_retried(
+        self, faults: EmbeddedOrg, session: requests.Session, sleeps: list[float], clock: FakeClock
+    ) -> None:
+        """An answer slower than the read timeout is a timeout, retried like any transient failure."""
+        faults.inject(FaultKind.LATENCY, endpoint="token", nth=1, seconds=0.5)
+        hasty = RequestPolicy(read_timeout=0.1, backoff=0.01, max_backoff=0.05, sleep=sleeps.append)
+        grant = log_in(faults, config_for(faults), session, clock=clock, policy=hasty)
+        assert grant.org_id == faults.handles[0].org_id and len(sleeps) == 1
+
+    def test_a_token_endpoint_that_stays_down_is_a_transient_error(
+        self, faults: EmbeddedOrg, session: requests.Session, policy: RequestPolicy, sleeps: list[float]
+    ) -> None:
+        """After every attempt fails the login raises TransientError with the status, having slept between tries."""
+        faults.inject(FaultKind.SERVER_ERROR, endpoint="token", nth=1, times=None)
+        with pytest.raises(TransientError, match=r"HTTP 500 unknown_error.*gave up after 4 attempts"):
+            log_in(faults, config_for(faults), session, policy=policy)
+        assert len(sleeps) == 3
+
+    @pytest.mark.parametrize("flow", [CC, JWT])
+    def test_an_auth_refusal_is_never_retried(
+        self,
+        faults: EmbeddedOrg,
+        session: requests.Session,
+        calls: Recorder,
+        policy: RequestPolicy,
+        sleeps: list[float],
+        clock: FakeClock,
+        flow: OAuthFlow,
+    ) -> None:
+        """invalid_grant from the token endpoint is an AuthenticationError at once: one call, no backoff."""
+        faults.inject(FaultKind.INVALID_GRANT, endpoint="token", nth=1)
+        with pytest.raises(AuthenticationError, match="invalid_grant"):
+            log_in(faults, config_for(faults, flow=flow), session, clock=clock, policy=policy)
+        assert calls.count() == 1 and sleeps == []
+
+    def test_the_token_manager_retries_outages_and_audits_refusals(
+        self,
+        faults: EmbeddedOrg,
+        session: requests.Session,
+        calls: Recorder,
+        policy: RequestPolicy,
+        sleeps: list[float],
+        clock: FakeClock,
+    ) -> None:
+        """Two 503s cost the manager two backoffs; a later invalid_grant is audited, stored nothing, not retried."""
+        config = config_for(faults)
+        sink = InMemoryAuditSink()
+        with TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()), clock=clock) as store:
+            store_credentials(store, config, faults)
+            manager = TokenManager(
+                config, store, session, clock=clock, policy=policy, audit=AuditPipeline(sinks=[sink])
+            )
+            faults.inject(FaultKind.SERVER_ERROR, endpoint="token", nth=1, times=2, status=503)
+            token = manager.get_token()
+            assert len(sleeps) == 2 and calls.count() == 3
+            manager.invalidate(token)
+            faults.clear_faults(0)
+            faults.inject(FaultKind.INVALID_GRANT, endpoint="token", nth=1)
+            with pytest.raises(AuthenticationError):
+                manager.get_token()
+        assert len(sleeps) == 2 and calls.count() == 4
+        blocked = [e for e in sink.events if isinstance(e, OperationBlocked)]
+        assert [(e.operation, e.error_type) for e in blocked] == [("oauth_login", "AuthenticationError")]
 
 
 class TestMalformedAnswers:

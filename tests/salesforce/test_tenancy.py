@@ -39,6 +39,41 @@ def write(tmp_path: Path, document: Any, suffix: str = ".json") -> Path:
     return path
 
 
+class TestLabelSettings:
+    def test_every_allowed_object_is_required_by_default(self) -> None:
+        """labels_required_for defaults to the allowed objects, and to nothing without labels_from_org."""
+        objects = ["Contact", "Account"]
+        assert TenantConfig.model_validate(tenant(allowed_objects=objects)).required_label_objects == ()
+        labelled = tenant(allowed_objects=objects, labels_from_org=True)
+        assert TenantConfig.model_validate(labelled).required_label_objects == ("Account", "Contact")
+        assert TenantConfig.model_validate({**labelled, "labels_required_for": []}).required_label_objects == ()
+        assert TenantConfig.model_validate(labelled).labels_ttl == timedelta(minutes=15)
+
+    @pytest.mark.parametrize(
+        ("changes", "problem"),
+        [
+            ({"labels_required_for": ["Contact"]}, "only with labels_from_org"),
+            ({"labels_from_org": True, "labels_required_for": ["Lead"]}, "not in allowed_objects"),
+            ({"labels_from_org": True, "labels_ttl": 30}, "between 1 minute and 24 hours"),
+            ({"labels_from_org": True, "labels_ttl": "P2D"}, "between 1 minute and 24 hours"),
+        ],
+    )
+    def test_settings_that_cannot_work_are_refused(self, changes: dict[str, Any], problem: str) -> None:
+        """Required objects must be read and allowed; the TTL is bounded."""
+        with pytest.raises(ValidationError, match=problem):
+            TenantConfig.model_validate(tenant(allowed_objects=["Contact"], **changes))
+
+    def test_a_tenants_file_sets_them(self, tmp_path: Path) -> None:
+        """labels_from_org, labels_required_for and labels_ttl (ISO 8601) are read from the tenants file."""
+        entry = tenant(allowed_objects=["Contact", "Case"], labels_from_org=True, labels_required_for=["Contact"])
+        config = TenantRegistry.from_file(write(tmp_path, {"tenants": [{**entry, "labels_ttl": "PT5M"}]})).get("acme")
+        assert (config.labels_from_org, config.labels_required_for, config.labels_ttl) == (
+            True,
+            ("Contact",),
+            timedelta(minutes=5),
+        )
+
+
 class TestTenantConfig:
     def test_defaults_are_least_privilege(self) -> None:
         """Unless told otherwise a tenant allows the api scope only, 24-hour tokens, no purpose and no object."""

@@ -140,3 +140,85 @@ class TestArming:
         """Exactly one of nth >= 1 or 0 <= rate <= 1 is required."""
         with pytest.raises(ValueError, match="exactly one"):
             org.inject(FaultKind.LATENCY, **arguments)  # type: ignore[arg-type]
+
+
+def token_request(org: EmbeddedOrg, index: int = 0) -> requests.Response:
+    handle = org.handles[index]
+    with org.session() as session:
+        return session.post(
+            f"{org.instance_url}/services/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(handle.client_id, handle.client_secret),
+            timeout=10,
+        )
+
+
+class TestTokenEndpointFaults:
+    def test_a_server_error_answers_in_oauth_shape_then_logins_work_again(self, org: EmbeddedOrg) -> None:
+        """SERVER_ERROR on the token endpoint answers its status with OAuth's unknown_error, once."""
+        org.inject(FaultKind.SERVER_ERROR, endpoint="token", nth=1, status=503)
+        try:
+            failed = token_request(org)
+            assert (failed.status_code, failed.json()["error"]) == (503, "unknown_error")
+            assert token_request(org).json()["access_token"]
+        finally:
+            org.clear_faults(0)
+
+    def test_invalid_grant_refuses_the_login(self, org: EmbeddedOrg) -> None:
+        """INVALID_GRANT answers 400 invalid_grant although the credentials are right."""
+        org.inject(FaultKind.INVALID_GRANT, endpoint="token", nth=1)
+        try:
+            refused = token_request(org)
+        finally:
+            org.clear_faults(0)
+        assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
+
+    def test_token_faults_belong_to_the_org_whose_app_logs_in(self, org: EmbeddedOrg) -> None:
+        """A token fault armed on org 0 leaves org 1's logins, and org 0's data API, alone."""
+        fault = org.inject(FaultKind.SERVER_ERROR, endpoint="token", org=0, nth=1, times=None)
+        try:
+            assert token_request(org, 1).status_code == 200
+            handle = org.handles[0]
+            sf = Salesforce(instance_url=org.instance_url, session_id=handle.access_token, session=org.session())
+            assert sf.query(QUERY)["totalSize"] == 1
+            assert token_request(org, 0).status_code == 500
+        finally:
+            org.clear_faults(0)
+        assert fault.fired == 1
+
+    @pytest.mark.parametrize(
+        ("kind", "endpoint"),
+        [
+            (FaultKind.REQUEST_LIMIT, "token"),
+            (FaultKind.EXPIRED_SESSION, "token"),
+            (FaultKind.INVALID_GRANT, "data"),
+        ],
+    )
+    def test_a_kind_that_does_not_fit_the_endpoint_is_refused(
+        self, org: EmbeddedOrg, kind: FaultKind, endpoint: str
+    ) -> None:
+        """A data-API error cannot be armed on the token endpoint, nor an OAuth refusal on the data API."""
+        with pytest.raises(ValueError, match="cannot be armed"):
+            org.inject(kind, endpoint=endpoint, nth=1)
+
+
+class TestLimitInfo:
+    def test_refusals_and_faults_report_api_usage(self, org: EmbeddedOrg) -> None:
+        """A REQUEST_LIMIT_EXCEEDED answer, injected or real, carries Sforce-Limit-Info like any data answer."""
+        state = org.org(0)
+        headers = {"Authorization": f"Bearer {org.handles[0].access_token}"}
+        url = f"{org.instance_url}/services/data/v66.0/query"
+        org.inject(FaultKind.REQUEST_LIMIT, nth=1)
+        with org.session() as session:
+            injected = session.get(url, params={"q": QUERY}, headers=headers, timeout=10)
+            with state.lock:
+                saved, state.api_used = state.api_used, state.api_limit
+            try:
+                spent = session.get(url, params={"q": QUERY}, headers=headers, timeout=10)
+            finally:
+                with state.lock:
+                    state.api_used = saved
+        assert injected.status_code == spent.status_code == 403
+        assert spent.json()[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+        assert injected.headers["Sforce-Limit-Info"].startswith("api-usage=")
+        assert spent.headers["Sforce-Limit-Info"] == f"api-usage={state.api_limit}/{state.api_limit}"

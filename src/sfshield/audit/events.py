@@ -21,6 +21,7 @@ __all__ = [
     "FindingCount",
     "KeyOperation",
     "KeyOperationKind",
+    "LabelsLoaded",
     "OperationBlocked",
     "Outcome",
     "PolicyLoaded",
@@ -144,6 +145,27 @@ class PolicyLoaded(AuditEvent):
     source: str
     label_count: int
     rule_count: int
+
+
+class LabelsLoaded(AuditEvent):
+    """Field labels were read from the tenant's org and merged over its policy (``policy_sha256`` is the result's).
+
+    Names and counts only: which objects were read, how many Custom Metadata records and ``FieldDefinition``
+    labels came back, the newest ``SystemModstamp`` of those records, and the hash of the policy they were merged
+    into. A failed read is an ``OperationBlocked`` event with ``operation="load_labels"`` instead.
+    """
+
+    kind: ClassVar[str] = "labels_loaded"
+
+    source: str
+    """The Custom Metadata Type read (``Sfshield_Field_Policy__mdt``), with ``+FieldDefinition`` if that was too."""
+    objects: tuple[str, ...] = ()
+    custom_metadata_records: int = 0
+    field_definition_labels: int = 0
+    label_count: int = 0
+    """Labels of the merged policy."""
+    metadata_modstamp: datetime | None = None
+    base_policy_sha256: str
 
 
 class KeyOperationKind(StrEnum):
@@ -294,6 +316,7 @@ _KINDS: dict[str, type[AuditEvent]] = {
         OperationBlocked,
         QueryChecked,
         PolicyLoaded,
+        LabelsLoaded,
         KeyOperation,
         TextScanned,
         RecordsQuarantined,

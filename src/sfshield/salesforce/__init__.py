@@ -2,6 +2,9 @@
 
 * :class:`TenantClient` — the one door to one org: guarded query → paged fetch → Shield → audit.
 * :class:`TenantRegistry` / :class:`TenantConfig` — which org each tenant is and what it allows (no secrets).
+* :func:`load_org_labels` / :class:`OrgLabels` / :class:`LabelSource` — field labels read from the org (Custom
+  Metadata, ``FieldDefinition``), merged over the policy, versioned, failing closed; the client caches them.
+* :class:`RequestPolicy` / :class:`ApiUsage` — timeouts, retries, and waits that respect the org's API usage.
 * :class:`TokenManager` — a verified access token per tenant, renewed and rotated, one refresh for many threads.
 * :func:`jwt_bearer`, :func:`client_credentials`, :func:`verify_grant`, :func:`revoke` — the OAuth steps it uses.
 * :func:`check_privileges` / :func:`enforce` — the integration user's rights against the tenant's needs.
@@ -9,10 +12,12 @@
 * :func:`translate_error` — the one boundary where requests and simple-salesforce exceptions become sfshield errors.
 """
 
-from sfshield.salesforce.client import TenantClient
+from sfshield.salesforce.client import ShieldFactory, TenantClient
+from sfshield.salesforce.labels import LabelSource, OrgLabels, load_org_labels
 from sfshield.salesforce.oauth import (
     CALL_OPTIONS,
     AccessToken,
+    ApiUsage,
     Grant,
     RequestPolicy,
     TokenManager,
@@ -31,10 +36,14 @@ __all__ = [
     "CALL_OPTIONS",
     "TENANTS_FILE_VARIABLE",
     "AccessToken",
+    "ApiUsage",
     "Grant",
+    "LabelSource",
     "OAuthFlow",
+    "OrgLabels",
     "PrivilegeReport",
     "RequestPolicy",
+    "ShieldFactory",
     "TenantClient",
     "TenantConfig",
     "TenantRegistry",
@@ -44,6 +53,7 @@ __all__ = [
     "enforce",
     "iter_query",
     "jwt_bearer",
+    "load_org_labels",
     "revoke",
     "translate_error",
     "translate_errors",

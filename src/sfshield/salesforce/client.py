@@ -9,12 +9,19 @@ Every read takes the same path::
       → Shield.protect (field filter, DLP, encryption; audited per batch)
       → the caller
 
+The classification is the Shield's policy, or — when the tenant sets ``labels_from_org`` — that policy with the
+org's own labels merged in (:mod:`sfshield.salesforce.labels`): read on first use, kept with its version for the
+tenant's ``labels_ttl``, read again after it, and never used stale. A query runs wholly under the version in force
+when it started.
+
 Authentication is the :class:`~sfshield.salesforce.TokenManager`'s: a verified token from the tenant's own OAuth
 client, kept in the encrypted token store, renewed after its lifetime; a page refused with ``INVALID_SESSION_ID``
 is retried once with a new token, and many threads meeting the same dead token cause one renewal. Transient
 failures (5xx, timeouts, ``UNABLE_TO_LOCK_ROW``, ``REQUEST_LIMIT_EXCEEDED``) are retried with backoff; nothing else
-is. Every call carries ``Sforce-Call-Options: client=sfshield`` and its own ``X-SFDC-REQUEST-ID``, so Salesforce's
-event logs can be matched with the audit trail. On any failure nothing unprotected is returned: the error is a
+is. The org's API usage (``Sforce-Limit-Info``) is read from every answer (:attr:`TenantClient.api_usage`): near
+or over the limit, retries wait longer (:meth:`~sfshield.salesforce.RequestPolicy.limit_wait`). Every call carries
+``Sforce-Call-Options: client=sfshield`` and its own ``X-SFDC-REQUEST-ID``, so Salesforce's event logs can be
+matched with the audit trail. On any failure nothing unprotected is returned: the error is a
 :class:`~sfshield.exceptions.SalesforceError` (never quoting a response body) and the records of the failing
 page are not yielded.
 """
@@ -28,6 +35,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
@@ -37,6 +45,7 @@ from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
+from sfshield.classification import Classification
 from sfshield.exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -46,16 +55,27 @@ from sfshield.exceptions import (
     ShieldError,
     TransientError,
 )
-from sfshield.salesforce.oauth import CALL_OPTIONS, AccessToken, RequestPolicy, TokenManager, translate_error
+from sfshield.salesforce.labels import LabelSource, OrgLabels, load_org_labels
+from sfshield.salesforce.oauth import (
+    _TRANSIENT_CODES,
+    CALL_OPTIONS,
+    AccessToken,
+    ApiUsage,
+    RequestPolicy,
+    TokenManager,
+    _limit_aware_wait,
+    _UsageMonitor,
+    translate_error,
+)
 from sfshield.salesforce.paging import iter_query
 from sfshield.salesforce.privileges import check_privileges, enforce
+from sfshield.shield import Shield
 
 if TYPE_CHECKING:
     from sfshield.crypto import EventSealer, TokenStore
     from sfshield.salesforce.tenancy import TenantConfig
-    from sfshield.shield import Shield
 
-__all__ = ["API_VERSION", "ExportPosition", "TenantClient"]
+__all__ = ["API_VERSION", "ExportPosition", "ShieldFactory", "TenantClient"]
 
 API_VERSION: Final = "66.0"
 _EXPORT_LIMIT: Final = 1_000_000_000
@@ -63,6 +83,13 @@ _MAX_POLLS: Final = 600
 _TIMEOUT: Final = (5.0, 120.0)
 _FIELD_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}(?:\.[A-Za-z][A-Za-z0-9_]{0,79}){0,5}")
 _REQUEST_ID_HEADER: Final = "X-SFDC-REQUEST-ID"
+
+ShieldFactory = Callable[[Classification], Shield]
+"""Builds the tenant's Shield for a classification: ``lambda policy: Shield(policy, tenant=..., audit=..., ...)``."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class _TaggingAdapter(HTTPAdapter):
@@ -78,17 +105,24 @@ class TenantClient:
     """Reads one tenant's org through the SOQL guard and the Shield, with its own OAuth client and token.
 
     Args:
-        config: the tenant (org id, OAuth client, allowed purposes and objects …).
-        shield: the tenant's Shield (its policy, audit trail, pseudonym key, cipher, quarantine). Its ``tenant``
-            must be ``config.tenant``.
+        config: the tenant (org id, OAuth client, allowed purposes and objects, where labels come from …).
+        shield: the tenant's Shield (its policy, audit trail, pseudonym key, cipher, quarantine), whose policy is
+            used as it is; or a :data:`ShieldFactory` that builds one for a classification, which a tenant with
+            ``labels_from_org`` needs: the client then builds a Shield for each version of the merged labels.
+            A Shield's ``tenant`` must be ``config.tenant``.
         token_store: where the tenant's client secret or private key and its access token are kept.
+        classification: the base policy, with a factory (the org's labels are merged over it).
         session: the ``requests.Session`` to use (TLS verification must be on); default a new one.
-        policy: timeouts and retries.
+        policy: timeouts, retries and the API-usage threshold.
         check_privileges_on_connect: query the integration user's rights on :meth:`connect` and refuse to run
             when they exceed the tenant's needs (unless ``config.allow_excess_privileges``).
+        clock: the current UTC time, for the token's lifetime and the labels' ``labels_ttl`` (a seam for tests).
+        label_source: which Custom Metadata Type (and whether ``FieldDefinition``) labels are read from.
 
     Raises:
-        ConfigurationError: the Shield belongs to another tenant, or the session does not verify TLS.
+        ConfigurationError: a Shield belongs to another tenant, the session does not verify TLS, or the tenant
+            takes its labels from the org but a ready Shield was given instead of a factory.
+        TypeError: ``classification`` is missing with a factory, or given with a Shield.
     """
 
     def __init__(
@@ -96,30 +130,37 @@ class TenantClient:
         config: TenantConfig,
         /,
         *,
-        shield: Shield,
+        shield: Shield | ShieldFactory,
         token_store: TokenStore,
+        classification: Classification | None = None,
         session: requests.Session | None = None,
         policy: RequestPolicy | None = None,
         check_privileges_on_connect: bool = True,
+        clock: Callable[[], datetime] = _utc_now,
+        label_source: LabelSource | None = None,
     ) -> None:
-        if shield.tenant != config.tenant:
-            raise ConfigurationError(
-                f"the Shield is tenant {shield.tenant!r}'s, not {config.tenant!r}'s: one Shield (policy, keys, audit) "
-                "per tenant, never shared"
-            )
         self._config = config
-        self._shield = shield
+        self._shield, self._factory = _shield_and_factory(shield, classification, config)
         self._policy = policy or RequestPolicy()
         self._session = session or requests.Session()
         adapter = _TaggingAdapter()
         self._session.mount("https://", adapter)
         if hasattr(session, "verify") and session is not None and not session.verify:
             raise ConfigurationError("the session does not verify TLS certificates; never turn verification off")
-        self._tokens = TokenManager(config, token_store, self._session, audit=shield.audit, policy=self._policy)
+        self._tokens = TokenManager(
+            config, token_store, self._session, audit=self._shield.audit, policy=self._policy, clock=clock
+        )
+        self._usage = _UsageMonitor(config.tenant, self._policy)
+        self._reader = _Reader(self, self._usage)
+        self._clock = clock
+        self._label_source = label_source or LabelSource()
         self._check = check_privileges_on_connect
         self._lock = threading.Lock()
+        self._labels_lock = threading.Lock()
         self._sf: tuple[AccessToken, Salesforce] | None = None
         self._checked = False
+        self._labels: OrgLabels | None = None
+        self._labelled: Shield | None = None
 
     def __repr__(self) -> str:
         return f"TenantClient(tenant={self._config.tenant!r}, org_id={self._config.org_id!r})"
@@ -131,6 +172,11 @@ class TenantClient:
     def config(self) -> TenantConfig:
         """The tenant."""
         return self._config
+
+    @property
+    def api_usage(self) -> ApiUsage | None:
+        """The org's API usage as its newest answer reported it (``Sforce-Limit-Info``); ``None`` before any."""
+        return self._usage.current
 
     def connect(self) -> None:
         """Log in (or reuse the stored token) and, once, check the integration user's privileges.
@@ -153,6 +199,23 @@ class TenantClient:
             )
             self._checked = True
 
+    def load_labels(self, *, refresh: bool = False) -> OrgLabels:
+        """The org's labels of the allowed objects, merged over the base policy, with their version.
+
+        The labels read last are returned while they are younger than the tenant's ``labels_ttl`` (by the
+        client's clock); then, or with ``refresh``, they are read again (Custom Metadata records and
+        ``FieldDefinition``, through this client's retrying calls) and the load is audited. Many threads share
+        one read. This works whether or not the tenant's queries use the labels (``labels_from_org``).
+
+        Raises:
+            ClassificationError: the labels could not be read, an object the tenant requires has no Custom Metadata
+                record, or a record is invalid (audited; the previous labels are dropped, nothing is read with
+                them).
+            AuthenticationError, PrivilegeError, TransientError: as for :meth:`connect`.
+        """
+        with self._labels_lock:
+            return self._fresh_labels(refresh=refresh)
+
     def query(
         self, soql: str, /, *, purpose: str, max_limit: int = 50_000, batch_size: int = 1000, rewrite: bool = False
     ) -> Iterator[dict[str, Any]]:
@@ -163,21 +226,27 @@ class TenantClient:
         purpose may not read are removed from the query instead of rejecting it (the guard's rewrite mode; the
         changes are audited).
 
+        With ``labels_from_org``, the classification is the base policy merged with the org's labels
+        (:meth:`load_labels`), read first if they are missing or older than ``labels_ttl``.
+
         Raises:
             QueryRejectedError: the purpose or an object is not allowed for this tenant, or the guard refused a
                 field (raised at once, not at the first ``next()``).
             SoqlSyntaxError: the query does not parse.
+            ClassificationError: the tenant takes its labels from the org and they could not be loaded (nothing
+                was read).
             SalesforceError: reading failed (the records of the failing page are not yielded).
         """
         if not self._config.allows_purpose(purpose):
             raise QueryRejectedError((f"purpose {purpose!r} is not allowed for tenant {self._config.tenant!r}",))
-        guard = self._shield.soql_guard(
+        shield = self._shield_in_force()
+        guard = shield.soql_guard(
             purpose=purpose, max_limit=max_limit, objects=self._config.allowed_objects, rewrite=rewrite
         )
         checked = guard.check(soql)
         self.connect()
-        records = iter_query(_Reader(self), checked.soql)
-        return self._shield.protect_stream(records, purpose=purpose, batch_size=batch_size)
+        records = iter_query(self._reader, checked.soql)
+        return shield.protect_stream(records, purpose=purpose, batch_size=batch_size)
 
     def export(
         self,
@@ -201,8 +270,12 @@ class TenantClient:
         carries the position (job id and locator) to pass back as ``resume``: rows already yielded are not sent
         again, and none is skipped.
 
+        With ``labels_from_org`` the classification is the merged one, as for :meth:`query`; a resumed export
+        uses the version in force when it resumes.
+
         Raises:
             QueryRejectedError: the purpose, the object or a field is not allowed.
+            ClassificationError: the tenant takes its labels from the org and they could not be loaded.
             ExportInterruptedError: a page failed; its ``position`` resumes the export.
             SalesforceError: the job could not be created or failed on Salesforce's side.
         """
@@ -217,20 +290,21 @@ class TenantClient:
             raise ValueError(f"not a Salesforce object or field name: {', '.join(map(repr, bad))}")
         # Names only (checked above), and the guard parses and checks the result before anything is sent.
         soql = f"SELECT {', '.join(fields)} FROM {sobject}"  # noqa: S608
-        guard = self._shield.soql_guard(purpose=purpose, max_limit=_EXPORT_LIMIT, objects=self._config.allowed_objects)
+        shield = self._shield_in_force()
+        guard = shield.soql_guard(purpose=purpose, max_limit=_EXPORT_LIMIT, objects=self._config.allowed_objects)
         checked = guard.check(soql)
         self.connect()
         position = resume or ExportPosition(job_id=self._create_job(checked.soql), locator=None)
-        return self._export(position, page_size, purpose=purpose, sobject=sobject, batch_size=batch_size)
+        return self._export(shield, position, page_size, purpose=purpose, sobject=sobject, batch_size=batch_size)
 
     def _export(
-        self, position: ExportPosition, page_size: int, *, purpose: str, sobject: str, batch_size: int
+        self, shield: Shield, position: ExportPosition, page_size: int, *, purpose: str, sobject: str, batch_size: int
     ) -> Iterator[dict[str, Any]]:
         # Each page is protected and yielded whole before the next is fetched, so the position an interruption
         # reports is exactly where the caller's records end: no gap, no repeat.
         for page in self._export_pages(position, page_size):
             for start in range(0, len(page), batch_size):
-                yield from self._shield.protect(page[start : start + batch_size], purpose=purpose, sobject=sobject)
+                yield from shield.protect(page[start : start + batch_size], purpose=purpose, sobject=sobject)
 
     def publish(self, sealer: EventSealer, payload: Mapping[str, Any], /) -> str:
         """Publish ``payload`` as an encrypted Platform Event (real-time sync); return the event's id.
@@ -253,6 +327,33 @@ class TenantClient:
         return str(body.get("id", ""))
 
     # -- internals -----------------------------------------------------------------------------------------------
+
+    def _shield_in_force(self) -> Shield:
+        """The Shield for the classification in force: the given one, or the one for the current org labels."""
+        if not self._config.labels_from_org:
+            return self._shield
+        with self._labels_lock:
+            labels = self._fresh_labels(refresh=False)
+            if self._labelled is None or self._labelled.policy.sha256 != labels.sha256:
+                self._labelled = self._build(labels.classification)
+            return self._labelled
+
+    def _fresh_labels(self, *, refresh: bool) -> OrgLabels:
+        """The cached labels if still fresh, else newly read ones (the caller holds the labels lock)."""
+        current = self._labels
+        if current is not None and not refresh and current.is_fresh(self._clock()):
+            return current
+        self._labels = None  # fail closed: labels past their time are never used, even if reading fails now
+        self.connect()
+        base = self._shield.policy
+        self._labels = load_org_labels(
+            self._reader, base, self._config, audit=self._shield.audit, now=self._clock(), source=self._label_source
+        )
+        return self._labels
+
+    def _build(self, classification: Classification) -> Shield:
+        assert self._factory is not None  # noqa: S101 - labels_from_org is refused without a factory
+        return _built(self._factory, classification, self._config)
 
     def _create_job(self, soql: str) -> str:
         body = self._bulk("POST", "jobs/query", json={"operation": "query", "query": soql})
@@ -288,12 +389,12 @@ class TenantClient:
             locator = next_locator
 
     def _bulk(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self._call(lambda sf: _send(sf, method, path, **kwargs))
+        response = self._call(lambda sf: _send(sf, method, path, hooks=self._usage.hooks(sf.session), **kwargs))
         body = response.json() if response.content else {}
         return body if isinstance(body, dict) else {}
 
     def _bulk_page(self, path: str) -> tuple[str, str | None]:
-        response = self._call(lambda sf: _send(sf, "GET", path, accept="text/csv"))
+        response = self._call(lambda sf: _send(sf, "GET", path, accept="text/csv", hooks=self._usage.hooks(sf.session)))
         return response.text, response.headers.get("Sforce-Locator")
 
     def _client(self) -> tuple[AccessToken, Salesforce]:
@@ -314,8 +415,7 @@ class TenantClient:
         renewed = False
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self._policy.attempts),
-            wait=tenacity.wait_exponential(multiplier=self._policy.backoff, max=self._policy.max_backoff)
-            + tenacity.wait_random(0, self._policy.backoff),
+            wait=_limit_aware_wait(self._policy, lambda: self._usage.current, tenant=self._config.tenant),
             retry=tenacity.retry_if_exception_type(TransientError),
             sleep=self._policy.sleep,
             reraise=True,
@@ -358,14 +458,16 @@ def _send(sf: Salesforce, method: str, path: str, *, accept: str = "application/
     url = f"{sf.base_url}{path}"
     headers = {**sf.headers, "Accept": accept}
     response = sf.session.request(method, url, headers=headers, timeout=_TIMEOUT, **kwargs)
-    if response.status_code == HTTPStatus.UNAUTHORIZED:
-        raise SalesforceExpiredSession(url, response.status_code, path, response.content)
-    if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR or response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
-        raise TransientError(
-            f"Bulk API call failed with HTTP {response.status_code}", error_code=str(response.status_code)
-        )
-    if response.status_code >= HTTPStatus.BAD_REQUEST:
-        raise SalesforceError(f"Bulk API call failed with HTTP {response.status_code}", error_code=_code(response))
+    status = response.status_code
+    if status == HTTPStatus.UNAUTHORIZED:
+        raise SalesforceExpiredSession(url, status, path, response.content)
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.TOO_MANY_REQUESTS:
+        raise TransientError(f"Bulk API call failed with HTTP {status}", error_code=str(status))
+    code = _code(response) if status >= HTTPStatus.BAD_REQUEST else None
+    if code in _TRANSIENT_CODES:  # REQUEST_LIMIT_EXCEEDED comes as a 403, UNABLE_TO_LOCK_ROW as a 400
+        raise TransientError(f"Bulk API call failed temporarily with HTTP {status} {code}", error_code=code)
+    if status >= HTTPStatus.BAD_REQUEST:
+        raise SalesforceError(f"Bulk API call failed with HTTP {status}", error_code=code)
     return response
 
 
@@ -380,14 +482,59 @@ def _code(response: requests.Response) -> str | None:
     return None
 
 
-class _Reader:
-    """The QueryClient that paging uses: every call goes through the client's retry and renewal."""
+def _shield_and_factory(
+    shield: Shield | ShieldFactory, classification: Classification | None, config: TenantConfig
+) -> tuple[Shield, ShieldFactory | None]:
+    """The base Shield and the factory (``None`` for a ready Shield), after checking the arguments fit together."""
+    if isinstance(shield, Shield):
+        if classification is not None:
+            raise TypeError("classification= goes with a Shield factory; a ready Shield brings its own policy")
+        _check_tenant(shield, config)
+        if config.labels_from_org:
+            raise ConfigurationError(
+                f"tenant {config.tenant!r} takes its labels from the org (labels_from_org), so the client builds a "
+                "Shield for each version of them: pass shield=<a function from a Classification to a Shield> and "
+                "classification=<the base policy> instead of a ready Shield"
+            )
+        return shield, None
+    if not callable(shield):
+        raise TypeError(f"shield must be a Shield or a function building one, not {type(shield).__name__}")
+    if not isinstance(classification, Classification):
+        raise TypeError("a Shield factory needs classification=, the base policy the org's labels are merged over")
+    return _built(shield, classification, config), shield
 
-    def __init__(self, client: TenantClient) -> None:
+
+def _built(factory: ShieldFactory, classification: Classification, config: TenantConfig) -> Shield:
+    """A Shield for ``classification`` from ``factory``, checked to be the tenant's."""
+    shield = factory(classification)
+    if not isinstance(shield, Shield):
+        raise TypeError(f"the Shield factory returned {type(shield).__name__}, not a Shield")
+    _check_tenant(shield, config)
+    return shield
+
+
+def _check_tenant(shield: Shield, config: TenantConfig) -> None:
+    if shield.tenant != config.tenant:
+        raise ConfigurationError(
+            f"the Shield is tenant {shield.tenant!r}'s, not {config.tenant!r}'s: one Shield (policy, keys, audit) "
+            "per tenant, never shared"
+        )
+
+
+class _Reader:
+    """The QueryClient that paging uses: every call goes through the client's retry and renewal.
+
+    ``usage`` reads the org's API usage from each answer, refusals included.
+    """
+
+    def __init__(self, client: TenantClient, usage: _UsageMonitor) -> None:
         self._client = client
+        self._usage = usage
 
     def query(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:  # noqa: FBT001, FBT002
-        return self._client._call(lambda sf: sf.query(query, include_deleted=include_deleted, **kwargs))  # noqa: SLF001
+        return self._client._call(  # noqa: SLF001
+            lambda sf: sf.query(query, include_deleted=include_deleted, hooks=self._usage.hooks(sf.session), **kwargs)
+        )
 
     def query_more(
         self,
@@ -398,6 +545,10 @@ class _Reader:
     ) -> Any:
         return self._client._call(  # noqa: SLF001
             lambda sf: sf.query_more(
-                next_records_identifier, identifier_is_url=identifier_is_url, include_deleted=include_deleted, **kwargs
+                next_records_identifier,
+                identifier_is_url=identifier_is_url,
+                include_deleted=include_deleted,
+                hooks=self._usage.hooks(sf.session),
+                **kwargs,
             )
         )

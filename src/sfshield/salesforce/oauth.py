@@ -15,6 +15,11 @@ translated at one boundary (:func:`translate_error`): refusals (``invalid_grant`
 non-JSON maintenance pages are retried with exponential backoff and become
 :class:`~sfshield.exceptions.TransientError` once the attempts run out. Messages carry the HTTP status,
 Salesforce's error code and the request id, never a response body, a token, a secret or a key.
+
+Retries respect the org's API allowance: the ``Sforce-Limit-Info`` header (``api-usage=N/M``) of each answer is
+read into an :class:`ApiUsage`, and after ``REQUEST_LIMIT_EXCEEDED``, or while usage is at or above the
+:class:`RequestPolicy`'s ``usage_threshold``, the wait before the next attempt grows toward ``max_backoff``
+(:meth:`RequestPolicy.limit_wait`) instead of hammering an org that is out of requests.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ from sfshield.secret import Secret
 __all__ = [
     "CALL_OPTIONS",
     "AccessToken",
+    "ApiUsage",
     "Grant",
     "RequestPolicy",
     "TokenManager",
@@ -82,7 +88,11 @@ _MIN_RSA_BITS: Final = 2048
 _MAX_BODY: Final = 64 * 1024  # token, revoke and one-row query answers are small; anything bigger is refused
 _ERROR_CODE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _ID_PATH: Final = re.compile(r"/id/(00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?)/(005[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?)/?")
-_TRANSIENT_CODES: Final = frozenset({"REQUEST_LIMIT_EXCEEDED", "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+_REQUEST_LIMIT: Final = "REQUEST_LIMIT_EXCEEDED"
+_TRANSIENT_CODES: Final = frozenset({_REQUEST_LIMIT, "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+_LIMIT_INFO: Final = "Sforce-Limit-Info"
+_API_USAGE: Final = re.compile(r"(?:^|[;,\s])api-usage=(\d{1,12})/(\d{1,12})")
+_MAX_LIMIT_INFO: Final = 512  # the header is a few dozen characters; a longer one is not parsed
 _KEY_HINT: Final = "check the client id and the client secret or private key stored for the tenant"
 _HINTS: Final = {
     "invalid_grant": (
@@ -100,6 +110,40 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class ApiUsage:
+    """The org's API requests as Salesforce last reported them (``Sforce-Limit-Info: api-usage=used/limit``).
+
+    Salesforce counts requests per org over a rolling 24 hours; every REST answer except the versions list says
+    where the org stands. It is an org-wide count, not this client's.
+
+    Attributes:
+        used: requests made in the window.
+        limit: requests allowed in the window.
+    """
+
+    used: int
+    limit: int
+
+    def __str__(self) -> str:
+        return f"{self.used}/{self.limit} ({self.share:.0%})"
+
+    @property
+    def share(self) -> float:
+        """``used / limit``: 1.0 or more means the allowance is spent."""
+        return self.used / self.limit
+
+    @classmethod
+    def from_header(cls, value: str | None, /) -> ApiUsage | None:
+        """Parse a ``Sforce-Limit-Info`` value; ``None`` if it is absent, too long or has no usable ``api-usage``."""
+        if not value or len(value) > _MAX_LIMIT_INFO:
+            return None
+        match = _API_USAGE.search(value)
+        if match is None or int(match.group(2)) == 0:
+            return None
+        return cls(int(match.group(1)), int(match.group(2)))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestPolicy:
     """Timeouts and retries of the calls this module makes.
@@ -109,11 +153,15 @@ class RequestPolicy:
         read_timeout: seconds to wait for an answer.
         attempts: how many times a call is made before a transient failure becomes a ``TransientError``.
         backoff: the first wait between attempts, in seconds; it doubles each time (plus up to as much jitter).
-        max_backoff: the longest wait between attempts.
+        max_backoff: the longest wait between attempts (jitter aside), whatever the cause.
+        usage_threshold: the share of the org's API requests (``Sforce-Limit-Info``) from which a warning is
+            logged and retries wait longer (see :meth:`limit_wait`).
+        limit_backoff: the shortest wait before retrying under API-limit pressure; bounded by ``max_backoff``.
         sleep: how to wait (a seam for tests, which must not sleep).
 
     Raises:
-        ValueError: a timeout or wait is not positive, or ``attempts`` is not 1 to 10.
+        ValueError: a timeout or wait is not positive, ``attempts`` is not 1 to 10, or ``usage_threshold`` is not
+            between 0 and 1 (exclusive).
     """
 
     connect_timeout: float = 5.0
@@ -121,13 +169,34 @@ class RequestPolicy:
     attempts: int = 4
     backoff: float = 0.5
     max_backoff: float = 8.0
+    usage_threshold: float = 0.95
+    limit_backoff: float = 4.0
     sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
-        if min(self.connect_timeout, self.read_timeout, self.backoff, self.max_backoff) <= 0:
+        waits = (self.connect_timeout, self.read_timeout, self.backoff, self.max_backoff, self.limit_backoff)
+        if min(waits) <= 0:
             raise ValueError("timeouts and waits must be positive numbers of seconds")
         if not 1 <= self.attempts <= 10:
             raise ValueError("attempts must be 1 to 10")
+        if not 0 < self.usage_threshold < 1:
+            raise ValueError("usage_threshold is a share of the API allowance: more than 0 and less than 1")
+
+    def limit_wait(self, usage: ApiUsage | None, /, *, limited: bool = False) -> float:
+        """How long to wait before the next attempt because of the org's API usage; ``0.0`` if it is not high.
+
+        Under pressure — the answer was ``REQUEST_LIMIT_EXCEEDED`` (``limited``), or ``usage`` is at or above
+        ``usage_threshold`` — the wait starts at ``limit_backoff`` at the threshold and grows linearly to
+        ``max_backoff`` at the limit. A refusal with no known usage waits ``max_backoff``. The result never
+        exceeds ``max_backoff``.
+        """
+        if usage is None:
+            return self.max_backoff if limited else 0.0
+        if not limited and usage.share < self.usage_threshold:
+            return 0.0
+        pressure = min(1.0, max(0.0, (usage.share - self.usage_threshold) / (1 - self.usage_threshold)))
+        low = min(self.limit_backoff, self.max_backoff)
+        return low + (self.max_backoff - low) * pressure
 
 
 _DEFAULT_POLICY: Final = RequestPolicy()
@@ -550,6 +619,70 @@ class TokenManager:
 # -- the calls ---------------------------------------------------------------------------------------------------
 
 
+class _UsageMonitor:
+    """The newest :class:`ApiUsage` one tenant's answers reported; a ``requests`` response hook.
+
+    Pass :meth:`hooks` with every call (``session.request(..., hooks=monitor.hooks(session))``): answers refused
+    with ``REQUEST_LIMIT_EXCEEDED`` carry the header too, and the retry wait reads it. A warning (tenant and
+    counts, nothing else) is logged each time usage rises to the policy's ``usage_threshold``.
+    """
+
+    def __init__(self, tenant: str, policy: RequestPolicy) -> None:
+        self._tenant = tenant
+        self._threshold = policy.usage_threshold
+        self._lock = threading.Lock()
+        self._high = False
+        self.current: ApiUsage | None = None
+        """The newest usage seen, or ``None`` before the first answer that carried it."""
+
+    def hooks(self, session: requests.Session) -> dict[str, list[Callable[..., Any]]]:
+        """Per-request hooks: the session's own response hooks (which per-request ones would replace), then ours."""
+        return {"response": [*session.hooks.get("response", ()), self.observe]}
+
+    def observe(self, response: requests.Response, *_: Any, **__: Any) -> None:
+        """Read ``Sforce-Limit-Info`` from ``response`` (a ``requests`` response hook; it returns nothing)."""
+        usage = ApiUsage.from_header(response.headers.get(_LIMIT_INFO))
+        if usage is None:
+            return
+        high = usage.share >= self._threshold
+        with self._lock:
+            self.current, rising, self._high = usage, high and not self._high, high
+        if rising:
+            _log.warning(
+                "the org of tenant %r has used %s of its API requests; retries wait longer until usage falls below "
+                "%.0f%%",
+                self._tenant,
+                usage,
+                self._threshold * 100,
+            )
+
+
+def _limit_aware_wait(
+    policy: RequestPolicy, usage: Callable[[], ApiUsage | None], *, tenant: str
+) -> Callable[[tenacity.RetryCallState], float]:
+    """Tenacity's wait: exponential backoff with jitter, lengthened under API-limit pressure (see ``limit_wait``)."""
+    exponential = tenacity.wait_exponential(multiplier=policy.backoff, max=policy.max_backoff)
+    jitter = tenacity.wait_random(0, policy.backoff)
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        limited = _code_of(state) == _REQUEST_LIMIT
+        seen = usage()
+        backoff, longer = exponential(state), policy.limit_wait(seen, limited=limited)
+        if longer > backoff:
+            why = "Salesforce refused the request (REQUEST_LIMIT_EXCEEDED)" if limited else "API usage is high"
+            _log.warning(
+                "%s for tenant %r (usage %s); waiting %.1f s before attempt %d",
+                why,
+                tenant,
+                seen or "unknown",
+                longer,
+                state.attempt_number + 1,
+            )
+        return max(backoff, longer) + jitter(state)
+
+    return wait
+
+
 @dataclass(frozen=True, slots=True)
 class _Channel:
     """How one tenant's calls are made: its configuration, the session and the request policy."""
@@ -664,6 +797,7 @@ class _Channel:
         """One call, retried on transient failures; returns the decoded JSON answer (``None`` unless expected)."""
         policy, tenant = self.policy, self.config.tenant
         login = "/services/oauth2/" in url
+        usage = _UsageMonitor(tenant, policy)
 
         def attempt() -> Any:
             request_id = secrets.token_hex(16)
@@ -679,6 +813,7 @@ class _Channel:
                     verify=self.session.verify,  # explicit, so REQUESTS_CA_BUNDLE cannot replace the session's CA file
                     allow_redirects=False,  # a redirect would carry the credentials to another host
                     stream=True,
+                    hooks=usage.hooks(self.session),
                 )
                 body = _read_bounded(response)
             where = f"{what} for tenant {tenant!r}"
@@ -693,8 +828,7 @@ class _Channel:
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(policy.attempts),
-            wait=tenacity.wait_exponential(multiplier=policy.backoff, max=policy.max_backoff)
-            + tenacity.wait_random(0, policy.backoff),
+            wait=_limit_aware_wait(policy, lambda: usage.current, tenant=tenant),
             retry=tenacity.retry_if_exception_type(TransientError),
             sleep=policy.sleep,
             before_sleep=lambda state: _log.warning(

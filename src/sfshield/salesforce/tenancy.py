@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Self
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -36,6 +36,8 @@ TENANTS_FILE_VARIABLE: Final = "SFSHIELD_TENANTS_FILE"
 _MAX_FILE_BYTES: Final = 1024 * 1024
 _MIN_LIFETIME: Final = timedelta(minutes=5)
 _MAX_LIFETIME: Final = timedelta(hours=24)
+_MIN_LABELS_TTL: Final = timedelta(minutes=1)
+_MAX_LABELS_TTL: Final = timedelta(hours=24)
 _ID: Final = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
 _SUFFIX_CHARS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _SECRET_KEY: Final = re.compile(
@@ -129,6 +131,14 @@ class TenantConfig(BaseModel):
             seconds or ISO 8601 such as ``PT24H`` in files).
         allow_excess_privileges: accept an integration user with more rights than the tenant needs (for example
             View All Data). Off by default; turn it on only with a written reason.
+        labels_from_org: read the field labels from the org (sfshield's Custom Metadata Type records and
+            ``FieldDefinition``'s data classification) and merge them over the policy's; the tenant client's
+            queries and exports then use the merged classification. Off by default: the policy alone decides.
+        labels_required_for: the allowed objects that must have Custom Metadata records when labels come from the
+            org; reading none for one of them stops the read (fail closed). ``None`` (the default) means every
+            allowed object; ``[]`` requires none. Only with ``labels_from_org``.
+        labels_ttl: how long labels read from the org are used before they are read again (1 minute to 24 hours;
+            seconds or ISO 8601 such as ``PT15M`` in files).
 
     Raises:
         pydantic.ValidationError: a field is missing or malformed, an unknown key is given, or a key looks like a
@@ -150,6 +160,9 @@ class TenantConfig(BaseModel):
     allowed_scopes: tuple[Scope, ...] = Field(default=("api",), min_length=1)
     token_lifetime: timedelta = timedelta(hours=24)
     allow_excess_privileges: bool = False
+    labels_from_org: bool = False
+    labels_required_for: tuple[ObjectName, ...] | None = None
+    labels_ttl: timedelta = timedelta(minutes=15)
 
     @model_validator(mode="before")
     @classmethod
@@ -160,10 +173,10 @@ class TenantConfig(BaseModel):
                     raise ValueError(f"key {key!r} {_KEY_REFUSAL}")
         return data
 
-    @field_validator("allowed_purposes", "allowed_objects", "allowed_scopes")
+    @field_validator("allowed_purposes", "allowed_objects", "allowed_scopes", "labels_required_for")
     @classmethod
-    def _sorted(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        return _unique_sorted(values)
+    def _sorted(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if values is None else _unique_sorted(values)
 
     @field_validator("token_lifetime")
     @classmethod
@@ -171,6 +184,34 @@ class TenantConfig(BaseModel):
         if not _MIN_LIFETIME <= lifetime <= _MAX_LIFETIME:
             raise ValueError("token_lifetime must be between 5 minutes and 24 hours (a Salesforce session's maximum)")
         return lifetime
+
+    @field_validator("labels_ttl")
+    @classmethod
+    def _ttl_bounded(cls, ttl: timedelta) -> timedelta:
+        if not _MIN_LABELS_TTL <= ttl <= _MAX_LABELS_TTL:
+            raise ValueError("labels_ttl must be between 1 minute and 24 hours")
+        return ttl
+
+    @model_validator(mode="after")
+    def _required_labels_are_read(self) -> Self:
+        if self.labels_required_for is None:
+            return self
+        if not self.labels_from_org:
+            raise ValueError("labels_required_for applies only with labels_from_org = true; set both or neither")
+        unknown = [name for name in self.labels_required_for if not self.allows_object(name)]
+        if unknown:
+            raise ValueError(
+                f"labels_required_for names objects that are not in allowed_objects ({', '.join(unknown)}); labels "
+                "are read for the allowed objects only"
+            )
+        return self
+
+    @property
+    def required_label_objects(self) -> tuple[str, ...]:
+        """The objects that must have Custom Metadata records when labels come from the org (none otherwise)."""
+        if not self.labels_from_org:
+            return ()
+        return self.allowed_objects if self.labels_required_for is None else self.labels_required_for
 
     def allows_purpose(self, purpose: str, /) -> bool:
         """Whether this tenant's data may serve ``purpose``."""

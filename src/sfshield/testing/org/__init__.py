@@ -5,6 +5,6 @@ fixture that installing sfshield provides.
 """
 
 from sfshield.testing.org._org import EmbeddedOrg, OrgHandle
-from sfshield.testing.org._state import Fault, FaultKind, LoggedRequest
+from sfshield.testing.org._state import Fault, FaultEndpoint, FaultKind, LoggedRequest
 
-__all__ = ["EmbeddedOrg", "Fault", "FaultKind", "LoggedRequest", "OrgHandle"]
+__all__ = ["EmbeddedOrg", "Fault", "FaultEndpoint", "FaultKind", "LoggedRequest", "OrgHandle"]

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sfshield.testing.org._schema import OrgData
 from sfshield.testing.org._seed import seed_org
 from sfshield.testing.org._server import OrgServer
-from sfshield.testing.org._state import Client, Fault, FaultKind, LoggedRequest, OrgState
+from sfshield.testing.org._state import Client, Fault, FaultEndpoint, FaultKind, LoggedRequest, OrgState
 from sfshield.testing.org._tls import TlsMaterial, make_tls
 
 __all__ = ["EmbeddedOrg", "OrgHandle"]
@@ -150,21 +150,22 @@ class EmbeddedOrg:
         times: int | None = 1,
         seconds: float = 0.0,
         status: int = 500,
+        endpoint: FaultEndpoint | str = FaultEndpoint.DATA,
     ) -> Fault:
-        """Arm a fault on org ``org``'s data API: on the ``nth`` request (counted from now) or at a ``rate``.
+        """Arm a fault on org ``org``'s ``endpoint``: on the ``nth`` request (counted from now) or at a ``rate``.
 
-        It fires ``times`` times (``None``: until :meth:`clear_faults`). Returns the fault; ``fault.fired`` counts.
+        The data API is the default endpoint; ``endpoint="token"`` arms the OAuth token endpoint for logins with
+        org ``org``'s connected app (5xx, latency for timeouts, garbled bodies, resets, ``invalid_grant``). It fires
+        ``times`` times (``None``: until :meth:`clear_faults`). Returns the fault; ``fault.fired`` counts.
 
         Raises:
-            ValueError: neither or both of ``nth`` and ``rate`` were given, or they are out of range.
+            ValueError: neither or both of ``nth`` and ``rate`` were given, they are out of range, or the kind does
+                not apply to the endpoint (``REQUEST_LIMIT`` on the token endpoint, ``INVALID_GRANT`` on data).
         """
         if (nth is None) == (rate is None) or (nth is not None and nth < 1) or not 0 <= (rate or 0) <= 1:
             raise ValueError("give exactly one of nth >= 1 or 0 <= rate <= 1")
-        state = self._states[org]
-        fault = Fault(FaultKind(kind), nth, rate, times, seconds, status)
-        with state.lock:
-            state.data_requests = 0
-            state.faults.append(fault)
+        fault = Fault(FaultKind(kind), nth, rate, times, seconds, status, endpoint=FaultEndpoint(endpoint))
+        self._states[org].arm(fault)
         return fault
 
     def issue_refresh_token(self, org: int = 0) -> str:

@@ -20,7 +20,8 @@ What an org holds:
   (``integration@org<n>.example``, least privilege: reads Account, Contact, Case, Opportunity and Invoice__c,
   not Lead, and its field permissions deny ``Contact.SSN__c`` and ``Contact.Birthdate``), an administrator with
   View All Data (``admin@org<n>.example``) and a sales user (``sales@org<n>.example``).
-* ``Sfshield_Field_Policy__mdt``, sfshield's Custom Metadata Type, with one record per classified field.
+* ``Sfshield_Field_Policy__mdt``, sfshield's Custom Metadata Type, with one record per classified field; their
+  ``SystemModstamp`` values are a minute apart from 2026-05-20 09:00 UTC, in deployment order.
 
 Metadata Relationship fields on ``Sfshield_Field_Policy__mdt``: ``Object__c`` and ``Field__c`` hold the raw values
 Salesforce persists — the API name for standard objects (``"Account"``) but the CustomObject id (``01I…``) for
@@ -340,6 +341,7 @@ def _setup_objects() -> tuple[ObjectSpec, ...]:
             _f("Compliance_Groups__c", "multipicklist", "Compliance Groups", 4099),
             _f("Tags__c", "string", "Tags", 255),
             _f("Kind__c", "string", "Kind", 40),
+            _f("SystemModstamp", "datetime", "System Modstamp", required=True),
         )),
         # The metadata catalog, as far as classification needs it. Ids are the durable ids Salesforce stores in
         # Metadata Relationship fields: the API name for standard objects/fields, 01I…/00N… ids for custom ones.
@@ -435,6 +437,7 @@ _TERMS = ("Payment net thirty days, annual renewal.", "Three-year term with a pr
 _TOKEN_CHARS = _BASE62 + "._"
 _EPOCH = datetime(2023, 1, 1, tzinfo=UTC)
 _CREATED_SPAN = int((datetime(2026, 5, 20, tzinfo=UTC) - _EPOCH).total_seconds())
+_CMT_DEPLOYED = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
 _TAGS = MappingProxyType({
     "Account.AnnualRevenue": "commercial-terms", "Account.Discount__c": "commercial-terms",
     "Account.Contract_Terms__c": "commercial-terms;free-text", "Opportunity.Amount": "commercial-terms",
@@ -551,8 +554,7 @@ class _OrgBuilder:
         return _Company(f"{stem} {_COMPANY_SUFFIXES[suffix]}{number}", f"{slug}.example")
 
     def created(self) -> str:
-        moment = _EPOCH + timedelta(seconds=self.rng.randrange(_CREATED_SPAN))
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        return _rest_datetime(_EPOCH + timedelta(seconds=self.rng.randrange(_CREATED_SPAN)))
 
     def day(self, start: date, span_days: int) -> str:
         return (start + timedelta(days=self.rng.randrange(span_days))).isoformat()
@@ -764,7 +766,10 @@ def _seed_field_policies(b: _OrgBuilder) -> None:
             field_id = _make_id("00N", custom_fields, b.pod)[:15] if field_spec.custom else field_spec.name
             _seed_field_definition(b, sobject, field_spec, object_value, field_id)
             if field_spec.security_classification or field_spec.compliance_group:
-                b.add("Sfshield_Field_Policy__mdt", **_policy(sobject, field_spec, object_value, field_id))
+                policy = _policy(sobject, field_spec, object_value, field_id)
+                # Deployed one after another, a minute apart: the newest SystemModstamp versions the labels.
+                deployed = _CMT_DEPLOYED + timedelta(minutes=len(b.records["Sfshield_Field_Policy__mdt"]))
+                b.add("Sfshield_Field_Policy__mdt", **policy, SystemModstamp=_rest_datetime(deployed))
 
 
 def _seed_field_definition(b: _OrgBuilder, sobject: str, spec: FieldSpec, entity: str, field_value: str) -> None:
@@ -802,6 +807,10 @@ def _policy(sobject: str, spec: FieldSpec, object_value: str, field_value: str) 
         "Tags__c": _TAGS.get(f"{sobject}.{spec.name}"),
         "Kind__c": kind,
     }
+
+
+def _rest_datetime(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
 def _stem(api_name: str) -> str:

@@ -2,7 +2,7 @@
 
 Errors are JSON lists ``[{"message", "errorCode"}]`` with Salesforce's status codes (401 ``INVALID_SESSION_ID`` is
 what makes simple-salesforce re-login), OAuth errors are ``{"error", "error_description"}`` with 400, and every
-data call carries ``Sforce-Limit-Info``.
+answer to an authenticated data call, refusals and injected faults included, carries ``Sforce-Limit-Info``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import email.utils
 import json
 import re
 import socket
+import ssl
 import struct
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from sfshield.testing.org._bulk import publish_event, serve_jobs
 from sfshield.testing.org._engine import execute
 from sfshield.testing.org._jwt import InvalidAssertion, verify_assertion
 from sfshield.testing.org._schema import OrgQueryError
-from sfshield.testing.org._state import Cursor, Fault, FaultKind, LoggedRequest, OrgState, Session
+from sfshield.testing.org._state import Cursor, Fault, FaultEndpoint, FaultKind, LoggedRequest, OrgState, Session
 
 __all__ = ["OrgServer"]
 
@@ -59,6 +61,12 @@ class OrgServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"https://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client hung up (it timed out, or a fault reset it); report anything else as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLEOFError):
+            return
+        super().handle_error(request, client_address)
+
     def org_for_token(self, token: str) -> tuple[OrgState, Session]:
         """Find the org and session of a bearer token.
 
@@ -78,6 +86,8 @@ class OrgServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: OrgServer
     protocol_version = "HTTP/1.1"
+    limit_org: OrgState | None = None
+    """The org the current data call authenticated to: its answers, errors included, report its API usage."""
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's parameter name
         """Stay quiet: the org keeps its own request log."""
@@ -100,13 +110,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         url = urllib.parse.urlsplit(self.path)
+        self.limit_org = None  # one handler serves every request of a kept-alive connection
         try:
             if url.path.startswith("/services/oauth2/"):
                 self._oauth(url.path.removeprefix("/services/oauth2/").strip("/"))
             else:
                 self._data(method, url)
         except OrgQueryError as exc:
-            self._reply(exc.status, [{"message": exc.message, "errorCode": exc.error_code}])
+            self._reply(exc.status, [{"message": exc.message, "errorCode": exc.error_code}], self.limit_org)
             if method != "GET":  # a body may be left unread: never let it garble the next request on this socket
                 self.close_connection = True
 
@@ -115,7 +126,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _oauth(self, endpoint: str) -> None:
         form = self._form()
         if endpoint == "token":
-            self._token(form)
+            org = self._login_org(form)
+            fault = org.next_fault(FaultEndpoint.TOKEN) if org is not None else None
+            if fault is None or not self._inject_token(fault):
+                self._token(form)
         elif endpoint == "revoke":
             self._revoke(form.get("token", ""))
         elif endpoint == "userinfo":
@@ -202,6 +216,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._reply(200, {})
         return self._oauth_error("invalid_token", "invalid token")
 
+    def _login_org(self, form: dict[str, str]) -> OrgState | None:
+        """The org whose connected app a token request names (for its token-endpoint faults); nothing is verified."""
+        client_id = self._client_credentials(form)[0]
+        if form.get("grant_type") == _JWT_GRANT:
+            client_id = _claimed_issuer(form.get("assertion", ""))
+        return self.server.org_for_client(client_id)
+
     def _client_credentials(self, form: dict[str, str]) -> tuple[str, str]:
         header = self.headers.get("Authorization", "")
         if header.startswith("Basic "):
@@ -227,6 +248,7 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None:
             raise OrgQueryError("NOT_FOUND", "The requested resource does not exist", 404)
         org, session = self._auth()
+        self.limit_org = org
         fault = org.next_fault()
         if fault is not None and self._inject(fault):
             self.close_connection = self.close_connection or method != "GET"
@@ -358,7 +380,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, code, message = _FAULT_ERRORS[kind]
             if kind is FaultKind.SERVER_ERROR and fault.status == 503:
                 status, code, message = 503, "SERVER_UNAVAILABLE", "Service Unavailable"
-            self._reply(status, [{"message": message, "errorCode": code}])
+            self._reply(status, [{"message": message, "errorCode": code}], self.limit_org)
         elif kind is FaultKind.NON_JSON_BODY:
             self._raw(200, b"<html><body>Down for maintenance</body></html>", "text/html", length=None)
         elif kind is FaultKind.TRUNCATED_BODY:
@@ -367,6 +389,16 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._reset()
         return True
+
+    def _inject_token(self, fault: Fault) -> bool:
+        """Play ``fault`` on the token endpoint: OAuth's error shape for errors, the transport faults as for data."""
+        if fault.kind is FaultKind.SERVER_ERROR:
+            self._reply(fault.status, {"error": "unknown_error", "error_description": "retry your request"})
+            return True
+        if fault.kind is FaultKind.INVALID_GRANT:
+            self._oauth_error("invalid_grant", "authentication failure")
+            return True
+        return self._inject(fault)
 
     def _raw(self, status: int, body: bytes, content_type: str, *, length: int | None) -> None:
         self.send_response(status, HTTPStatus(status).phrase)
@@ -451,6 +483,19 @@ def _page_children(org: OrgState, version: str, kind: str, records: list[dict[st
                     "nextRecordsUrl": f"/services/data/v{version}/{kind}/{locator}-{org.child_batch}",
                     "records": rows[: org.child_batch],
                 }
+
+
+def _claimed_issuer(assertion: str) -> str:
+    """The ``iss`` an assertion claims, unverified (only to find the org whose token endpoint it reaches)."""
+    parts = assertion.split(".")
+    if len(parts) != 3 or len(assertion) > 16_384:
+        return ""
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return ""
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    return issuer if isinstance(issuer, str) else ""
 
 
 def _user_record(org: OrgState, user_id: str) -> dict[str, Any]:

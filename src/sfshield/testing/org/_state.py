@@ -16,20 +16,32 @@ from typing import Any
 
 from sfshield.testing.org._schema import OrgData, OrgQueryError
 
-__all__ = ["Client", "Cursor", "Fault", "FaultKind", "LoggedRequest", "OrgState", "Session"]
+__all__ = ["Client", "Cursor", "Fault", "FaultEndpoint", "FaultKind", "LoggedRequest", "OrgState", "Session"]
+
+
+class FaultEndpoint(StrEnum):
+    """Where a fault is armed."""
+
+    DATA = "data"
+    """The REST data API: queries, describe, limits, Bulk API 2.0 jobs, Platform Events."""
+    TOKEN = "token"  # noqa: S105 - the name of an endpoint, not a credential
+    """The OAuth token endpoint (``/services/oauth2/token``) of the org whose client logs in."""
 
 
 class FaultKind(StrEnum):
-    """What an injected fault does to a data request."""
+    """What an injected fault does to a request (the data API's, unless a kind says otherwise)."""
 
     SERVER_ERROR = "server_error"
-    """HTTP 500 ``UNKNOWN_EXCEPTION`` (or 503 ``SERVER_UNAVAILABLE`` with ``status=503``)."""
+    """HTTP 500 ``UNKNOWN_EXCEPTION`` (or 503 ``SERVER_UNAVAILABLE`` with ``status=503``); on the token endpoint,
+    the status with OAuth's ``unknown_error``."""
     REQUEST_LIMIT = "request_limit_exceeded"
-    """HTTP 403 ``REQUEST_LIMIT_EXCEEDED``."""
+    """HTTP 403 ``REQUEST_LIMIT_EXCEEDED`` (data API only)."""
     LOCK_ROW = "unable_to_lock_row"
-    """HTTP 400 ``UNABLE_TO_LOCK_ROW``."""
+    """HTTP 400 ``UNABLE_TO_LOCK_ROW`` (data API only)."""
     EXPIRED_SESSION = "expired_session"
-    """HTTP 401 ``INVALID_SESSION_ID``, as for an expired token."""
+    """HTTP 401 ``INVALID_SESSION_ID``, as for an expired token (data API only)."""
+    INVALID_GRANT = "invalid_grant"
+    """HTTP 400 ``invalid_grant``, as for a deactivated user or a revoked app (token endpoint only)."""
     LATENCY = "latency"
     """The answer comes ``seconds`` late, otherwise unchanged."""
     TRUNCATED_BODY = "truncated_body"
@@ -40,9 +52,16 @@ class FaultKind(StrEnum):
     """The connection is reset without any answer."""
 
 
+_ENDPOINT_KINDS = {
+    FaultEndpoint.DATA: frozenset(FaultKind) - {FaultKind.INVALID_GRANT},
+    FaultEndpoint.TOKEN: frozenset(FaultKind)
+    - {FaultKind.REQUEST_LIMIT, FaultKind.LOCK_ROW, FaultKind.EXPIRED_SESSION},
+}
+
+
 @dataclass(slots=True)
 class Fault:
-    """A fault armed on one org: fires on the ``nth`` data request (and every ``nth`` after) or at a ``rate``."""
+    """A fault armed on one org's endpoint: fires on the ``nth`` request (and every ``nth`` after) or at a ``rate``."""
 
     kind: FaultKind
     nth: int | None = None
@@ -52,6 +71,11 @@ class Fault:
     seconds: float = 0.0
     status: int = 500
     fired: int = 0
+    endpoint: FaultEndpoint = FaultEndpoint.DATA
+
+    def __post_init__(self) -> None:
+        if self.kind not in _ENDPOINT_KINDS[self.endpoint]:
+            raise ValueError(f"a {self.kind.value} fault cannot be armed on the {self.endpoint.value} endpoint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +146,7 @@ class OrgState:
         self.child_batch = 200
         """Child subquery rows per page; longer child results carry their own ``nextRecordsUrl``."""
         self.data_requests = 0
+        self.token_requests = 0
         self._fault_rng = random.Random(data.org_id)  # noqa: S311 - reproducible fault timing, not security
         self.lock = threading.Lock()
 
@@ -155,21 +180,37 @@ class OrgState:
             raise OrgQueryError("INVALID_SESSION_ID", "Session expired or invalid", 401)
         return session
 
-    def next_fault(self) -> Fault | None:
-        """Count a data request and return the armed fault that fires on it, if any (the first one wins)."""
+    def next_fault(self, endpoint: FaultEndpoint = FaultEndpoint.DATA) -> Fault | None:
+        """Count a request to ``endpoint`` and return the armed fault that fires on it, if any (the first one wins)."""
         with self.lock:
-            self.data_requests += 1
+            count = self._count(endpoint)
             for fault in self.faults:
-                if fault.times is not None and fault.fired >= fault.times:
+                if fault.endpoint is not endpoint or (fault.times is not None and fault.fired >= fault.times):
                     continue
-                if self._fires(fault):
+                if self._fires(fault, count):
                     fault.fired += 1
                     return fault
         return None
 
-    def _fires(self, fault: Fault) -> bool:
+    def arm(self, fault: Fault) -> None:
+        """Arm ``fault``; its ``nth`` counts from the next request to its endpoint."""
+        with self.lock:
+            if fault.endpoint is FaultEndpoint.TOKEN:
+                self.token_requests = 0
+            else:
+                self.data_requests = 0
+            self.faults.append(fault)
+
+    def _count(self, endpoint: FaultEndpoint) -> int:
+        if endpoint is FaultEndpoint.TOKEN:
+            self.token_requests += 1
+            return self.token_requests
+        self.data_requests += 1
+        return self.data_requests
+
+    def _fires(self, fault: Fault, count: int) -> bool:
         if fault.nth is not None:
-            return self.data_requests % fault.nth == 0
+            return count % fault.nth == 0
         return fault.rate is not None and self._fault_rng.random() < fault.rate
 
     def count_call(self) -> None:
