@@ -1,4 +1,4 @@
-"""The front door: a pinned, sorted __all__, no side effects at import, and one error tree."""
+"""The front doors: pinned __all__ (sfshield, sfshield.salesforce), no side effects at import, one error tree."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import sfshield
+import sfshield.salesforce
 from sfshield import exceptions
 
 PUBLIC = [
@@ -34,6 +35,35 @@ PUBLIC = [
     "labels_from_field_definitions",
     "load_classification",
 ]
+
+SALESFORCE = [
+    "CALL_OPTIONS",
+    "TENANTS_FILE_VARIABLE",
+    "AccessToken",
+    "ApiUsage",
+    "Grant",
+    "LabelSource",
+    "OAuthFlow",
+    "OrgLabels",
+    "PrivilegeReport",
+    "RequestPolicy",
+    "ShieldFactory",
+    "TenantClient",
+    "TenantConfig",
+    "TenantRegistry",
+    "TokenManager",
+    "check_privileges",
+    "client_credentials",
+    "enforce",
+    "iter_query",
+    "jwt_bearer",
+    "load_org_labels",
+    "revoke",
+    "translate_error",
+    "translate_errors",
+    "verify_grant",
+]
+"""sfshield.salesforce's door: the same names whichever of its modules defines them."""
 
 
 class TestFrontDoor:
@@ -83,3 +113,18 @@ class TestErrorTree:
     def test_every_error_is_exported(self) -> None:
         """exceptions.__all__ lists every error class."""
         assert sorted(e.__name__ for e in self.ERRORS) == sorted(exceptions.__all__)
+
+
+class TestSalesforceDoor:
+    def test_all_is_pinned(self) -> None:
+        """sfshield.salesforce.__all__ is exactly the pinned list, and every name resolves."""
+        assert sfshield.salesforce.__all__ == SALESFORCE
+        assert all(hasattr(sfshield.salesforce, name) for name in SALESFORCE)
+
+    def test_each_class_and_function_has_one_owning_module(self) -> None:
+        """Each re-exported class or function is listed in the __all__ of the module that defines it."""
+        exported = [getattr(sfshield.salesforce, name) for name in SALESFORCE]
+        owned = [obj for obj in exported if inspect.isclass(obj) or inspect.isfunction(obj)]
+        assert owned
+        assert [o.__name__ for o in owned if o.__name__ not in sys.modules[o.__module__].__all__] == []
+        assert all(o.__module__.startswith("sfshield.salesforce.") for o in owned)

@@ -40,9 +40,8 @@ from sfshield.exceptions import (
     ReplayError,
     TransientError,
 )
-from sfshield.salesforce import TenantConfig
+from sfshield.salesforce import RequestPolicy, TenantConfig
 from sfshield.salesforce.client import TenantClient
-from sfshield.salesforce.oauth import RequestPolicy
 from sfshield.testing import EmbeddedOrg, InMemoryKeyProvider
 from sfshield.testing.org._bulk import published_events
 from sfshield.transforms import PseudonymKey

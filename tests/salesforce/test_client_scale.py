@@ -14,8 +14,7 @@ from sfshield import Shield
 from sfshield._demo import load_demo_policy
 from sfshield.audit import AuditPipeline, InMemoryAuditSink, RecordsFiltered
 from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
-from sfshield.salesforce import TenantClient, TenantConfig
-from sfshield.salesforce.oauth import RequestPolicy
+from sfshield.salesforce import RequestPolicy, TenantClient, TenantConfig
 from sfshield.testing import EmbeddedOrg, InMemoryKeyProvider
 from sfshield.transforms import PseudonymKey
 

@@ -14,8 +14,19 @@ import requests
 import simple_salesforce.exceptions as foreign
 from simple_salesforce.api import Salesforce
 
+from sfshield import Shield
+from sfshield._demo import load_demo_policy
 from sfshield.audit import AuditPipeline, Outcome, PrivilegeChecked
-from sfshield.exceptions import AuditSinkError, AuthenticationError, PrivilegeError, SalesforceError, ShieldError
+from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
+from sfshield.exceptions import (
+    AuditSinkError,
+    AuthenticationError,
+    PrivilegeError,
+    SalesforceError,
+    ShieldError,
+    TransientError,
+)
+from sfshield.salesforce import RequestPolicy, TenantClient, TenantConfig, TokenManager
 from sfshield.salesforce.privileges import (
     SETUP_OBJECTS,
     ObjectRight,
@@ -23,9 +34,10 @@ from sfshield.salesforce.privileges import (
     check_privileges,
     enforce,
 )
-from sfshield.testing import EmbeddedOrg, InMemoryAuditSink
+from sfshield.testing import EmbeddedOrg, InMemoryAuditSink, InMemoryKeyProvider
 from sfshield.testing.org import FaultKind
 from sfshield.testing.org._seed import salesforce_id
+from sfshield.transforms import PseudonymKey
 
 NEEDED = frozenset({"Account", "Contact", "Case", "Opportunity", "Invoice__c"})
 """What the seeded integration user reads, and all it reads."""
@@ -82,6 +94,28 @@ def integration_report(org: EmbeddedOrg, allowed: frozenset[str] | set[str] = NE
 
 def admin_report(org: EmbeddedOrg) -> PrivilegeReport:
     return check_privileges(admin_client(org), user_id=user_id(org, "admin"), allowed_objects=NEEDED)
+
+
+def logged_in_client(org: EmbeddedOrg, sink: InMemoryAuditSink, sleeps: list[float]) -> TenantClient:
+    """A TenantClient whose token is already stored, so the first data request it makes is the privilege check's."""
+    handle = org.handles[0]
+    config = TenantConfig(
+        tenant="acme",
+        org_id=handle.org_id,
+        login_url=org.instance_url,
+        oauth_flow="client_credentials",
+        client_id=handle.client_id,
+        integration_username=handle.username,
+        allowed_purposes=("training",),
+        allowed_objects=tuple(sorted(NEEDED)),
+    )
+    store = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
+    app = TokenRef(tenant=config.tenant, org_id=config.org_id, client_id=config.client_id, kind=TokenKind.CLIENT_SECRET)
+    store.put(app, handle.client_secret)
+    TokenManager(config, store, org.session()).get_token()
+    shield = Shield(load_demo_policy(), tenant="acme", audit=sink, pseudonym_key=PseudonymKey.generate())
+    policy = RequestPolicy(backoff=0.01, max_backoff=6.0, limit_backoff=1.0, sleep=sleeps.append)
+    return TenantClient(config, shield=shield, token_store=store, session=org.session(), policy=policy)
 
 
 def record_values(org: EmbeddedOrg) -> set[str]:
@@ -276,6 +310,57 @@ class TestOverPrivilegedUser:
         )  # fmt: skip
         assert [str(g) for g in report.system_permissions] == ["PermissionsViewAllData"]
         assert report.unchecked == () and report.sharing_bypasses
+
+
+class TestThroughTheTenantClient:
+    """TenantClient.connect() reads the permission objects through its own reader: retried, renewed, metered."""
+
+    @pytest.mark.parametrize(
+        "kind",
+        [FaultKind.SERVER_ERROR, FaultKind.CONNECTION_RESET, FaultKind.NON_JSON_BODY, FaultKind.EXPIRED_SESSION],
+    )
+    @pytest.mark.parametrize(("nth", "call"), [(1, "describe"), (3, "query")])
+    def test_a_transient_fault_during_the_check_is_retried(
+        self, org: EmbeddedOrg, sink: InMemoryAuditSink, kind: FaultKind, nth: int, call: str
+    ) -> None:
+        """A fault on the describe or a permission query costs one backoff, and the check still passes (audited)."""
+        sleeps: list[float] = []
+        client = logged_in_client(org, sink, sleeps)
+        fault = org.inject(kind, nth=nth)
+        try:
+            client.connect()
+        finally:
+            org.clear_faults(0)
+        assert fault.fired == 1 and len(sleeps) == 1
+        [event] = [e for e in sink.events if isinstance(e, PrivilegeChecked)]
+        assert (event.outcome, event.excessive) == (Outcome.ALLOWED, ())
+
+    def test_a_request_limit_during_the_check_waits_the_limit_backoff(
+        self, org: EmbeddedOrg, sink: InMemoryAuditSink
+    ) -> None:
+        """REQUEST_LIMIT_EXCEEDED on a permission query waits at least limit_backoff, and the API usage is read."""
+        sleeps: list[float] = []
+        client = logged_in_client(org, sink, sleeps)
+        org.inject(FaultKind.REQUEST_LIMIT, nth=2)
+        try:
+            client.connect()
+        finally:
+            org.clear_faults(0)
+        assert len(sleeps) == 1 and 1.0 <= sleeps[0] <= 1.0 + 0.01
+        assert client.api_usage is not None
+
+    def test_a_fault_that_outlasts_the_retries_stops_the_start(self, org: EmbeddedOrg, sink: InMemoryAuditSink) -> None:
+        """A permission query that fails on every attempt is a TransientError, and no check is audited as passed."""
+        sleeps: list[float] = []
+        client = logged_in_client(org, sink, sleeps)
+        org.inject(FaultKind.SERVER_ERROR, nth=1, times=None)
+        try:
+            with pytest.raises(TransientError):
+                client.connect()
+        finally:
+            org.clear_faults(0)
+        assert len(sleeps) == 3  # four attempts, the default
+        assert not [e for e in sink.events if isinstance(e, PrivilegeChecked)]
 
 
 class TestNoRecordData:

@@ -12,25 +12,15 @@
 * :func:`translate_error` — the one boundary where requests and simple-salesforce exceptions become sfshield errors.
 """
 
+from sfshield.salesforce.calls import CALL_OPTIONS, ApiUsage, RequestPolicy
 from sfshield.salesforce.client import ShieldFactory, TenantClient
+from sfshield.salesforce.errors import translate_error, translate_errors
 from sfshield.salesforce.labels import LabelSource, OrgLabels, load_org_labels
-from sfshield.salesforce.oauth import (
-    CALL_OPTIONS,
-    AccessToken,
-    ApiUsage,
-    Grant,
-    RequestPolicy,
-    TokenManager,
-    client_credentials,
-    jwt_bearer,
-    revoke,
-    translate_error,
-    translate_errors,
-    verify_grant,
-)
+from sfshield.salesforce.oauth import AccessToken, Grant, client_credentials, jwt_bearer, revoke, verify_grant
 from sfshield.salesforce.paging import iter_query
 from sfshield.salesforce.privileges import PrivilegeReport, check_privileges, enforce
 from sfshield.salesforce.tenancy import TENANTS_FILE_VARIABLE, OAuthFlow, TenantConfig, TenantRegistry
+from sfshield.salesforce.tokens import TokenManager
 
 __all__ = [
     "CALL_OPTIONS",

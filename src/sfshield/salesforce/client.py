@@ -55,20 +55,13 @@ from sfshield.exceptions import (
     ShieldError,
     TransientError,
 )
+from sfshield.salesforce.calls import CALL_OPTIONS, ApiUsage, RequestPolicy, _limit_aware_wait, _UsageMonitor
+from sfshield.salesforce.errors import _TRANSIENT_CODES, translate_error
 from sfshield.salesforce.labels import LabelSource, OrgLabels, load_org_labels
-from sfshield.salesforce.oauth import (
-    _TRANSIENT_CODES,
-    CALL_OPTIONS,
-    AccessToken,
-    ApiUsage,
-    RequestPolicy,
-    TokenManager,
-    _limit_aware_wait,
-    _UsageMonitor,
-    translate_error,
-)
+from sfshield.salesforce.oauth import AccessToken
 from sfshield.salesforce.paging import iter_query
 from sfshield.salesforce.privileges import check_privileges, enforce
+from sfshield.salesforce.tokens import TokenManager
 from sfshield.shield import Shield
 
 if TYPE_CHECKING:
@@ -186,10 +179,13 @@ class TenantClient:
             PrivilegeError: the integration user holds more than the tenant allows (audited).
             TransientError: Salesforce could not be reached.
         """
-        token, sf = self._client()
+        token, _ = self._client()
         if self._check and not self._checked:
             report = check_privileges(
-                sf, user_id=token.user_id, allowed_objects=self._config.allowed_objects, tenant=self._config.tenant
+                self._reader,
+                user_id=token.user_id,
+                allowed_objects=self._config.allowed_objects,
+                tenant=self._config.tenant,
             )
             enforce(
                 report,
@@ -522,9 +518,11 @@ def _check_tenant(shield: Shield, config: TenantConfig) -> None:
 
 
 class _Reader:
-    """The QueryClient that paging uses: every call goes through the client's retry and renewal.
+    """The client's reads for paging, the label loader and the privilege check: each retried and renewed.
 
-    ``usage`` reads the org's API usage from each answer, refusals included.
+    It is the :class:`~sfshield.salesforce.paging.QueryClient` of :func:`iter_query` and the
+    :class:`~sfshield.salesforce.privileges.RestClient` of :func:`check_privileges`; every call goes through
+    :meth:`TenantClient._call`. ``usage`` reads the org's API usage from each answer, refusals included.
     """
 
     def __init__(self, client: TenantClient, usage: _UsageMonitor) -> None:
@@ -534,6 +532,19 @@ class _Reader:
     def query(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:  # noqa: FBT001, FBT002
         return self._client._call(  # noqa: SLF001
             lambda sf: sf.query(query, include_deleted=include_deleted, hooks=self._usage.hooks(sf.session), **kwargs)
+        )
+
+    def query_all(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:  # noqa: FBT001, FBT002
+        # Retried as a whole: the privilege check's answers are a few rows, so a repeated page costs little.
+        return self._client._call(  # noqa: SLF001
+            lambda sf: sf.query_all(
+                query, include_deleted=include_deleted, hooks=self._usage.hooks(sf.session), **kwargs
+            )
+        )
+
+    def restful(self, path: str, params: dict[str, Any] | None = None, method: str = "GET", **kwargs: Any) -> Any:
+        return self._client._call(  # noqa: SLF001
+            lambda sf: sf.restful(path, params, method, hooks=self._usage.hooks(sf.session), **kwargs)
         )
 
     def query_more(

@@ -12,7 +12,7 @@ client's authenticated, retrying calls:
 Both are merged over the base policy with :meth:`~sfshield.classification.Classification.with_labels`, which never
 lowers protection. The result, :class:`OrgLabels`, carries its version (the merged policy's sha256 and the newest
 ``SystemModstamp`` of the records) and when it is to be read again; the load is audited as
-:class:`~sfshield.audit.events.LabelsLoaded`.
+:class:`~sfshield.audit.LabelsLoaded`.
 
 Reading fails closed. Salesforce hides the Custom Metadata records about objects the integration user cannot
 read, so an object without records is a misconfiguration, not an empty classification: when an object the tenant
@@ -137,7 +137,7 @@ def load_org_labels(
     """Read the labels of ``config``'s allowed objects from the org with ``reader``; merge them over ``base``.
 
     ``reader`` is a paging client (the tenant client's, so every call is authenticated and retried). The load is
-    audited: a :class:`~sfshield.audit.events.LabelsLoaded` event with the counts and version, or an
+    audited: a :class:`~sfshield.audit.LabelsLoaded` event with the counts and version, or an
     ``OperationBlocked`` event (``operation="load_labels"``) with the reason.
 
     Raises:

@@ -1,25 +1,18 @@
-"""OAuth done by sfshield: log a tenant in, prove the token belongs to the tenant, and keep one valid token.
+"""OAuth done by sfshield: log a tenant in, and prove the token belongs to the tenant before it is used.
 
 :func:`jwt_bearer` and :func:`client_credentials` perform the two server-to-server flows with a ``requests.Session``
 and return a :class:`Grant`. A grant is *unverified* until :func:`verify_grant` has checked it against the tenant:
 the org named by its ``id`` URL must be the tenant's org, its scopes must be among the tenant's allowed scopes, and
 its user must be the tenant's integration user. A grant that fails a check is revoked before the error is raised,
-so a token meant for another org is never used for data. :class:`TokenManager` is the safe recipe on top: it logs
-in, verifies, keeps the token encrypted in the :class:`~sfshield.crypto.TokenStore`, replaces it when it is older
-than the tenant's token lifetime (revoking the old one), and lets many threads share one refresh.
+so a token meant for another org is never used for data; so is the token of a malformed token response.
+:func:`revoke` ends a token at the tenant's login URL. A verified grant becomes the :class:`AccessToken` that the
+:class:`~sfshield.salesforce.TokenManager` (:mod:`sfshield.salesforce.tokens`) keeps, renews and hands out.
 
-Every call is made over verified TLS with a timeout, and carries ``Sforce-Call-Options: client=sfshield`` and a
-fresh ``X-SFDC-REQUEST-ID`` (32 hex characters) so that it can be found in the org's event logs. Failures are
-translated at one boundary (:func:`translate_error`): refusals (``invalid_grant``, ``invalid_client``, 401) become
-:class:`~sfshield.exceptions.AuthenticationError` and are never retried; connection errors, timeouts, 5xx, 429 and
-non-JSON maintenance pages are retried with exponential backoff and become
-:class:`~sfshield.exceptions.TransientError` once the attempts run out. Messages carry the HTTP status,
+Every call is made as :mod:`sfshield.salesforce.calls` describes (verified TLS, timeouts, tagged, bounded answers,
+transient failures retried under the :class:`~sfshield.salesforce.RequestPolicy`), and its failures are
+translated at the one boundary, :mod:`sfshield.salesforce.errors`: a refusal is an
+:class:`~sfshield.exceptions.AuthenticationError` and is never retried. Messages carry the HTTP status,
 Salesforce's error code and the request id, never a response body, a token, a secret or a key.
-
-Retries respect the org's API allowance: the ``Sforce-Limit-Info`` header (``api-usage=N/M``) of each answer is
-read into an :class:`ApiUsage`, and after ``REQUEST_LIMIT_EXCEEDED``, or while usage is at or above the
-:class:`RequestPolicy`'s ``usage_threshold``, the wait before the next attempt grows toward ``max_backoff``
-(:meth:`RequestPolicy.limit_wait`) instead of hammering an org that is out of requests.
 """
 
 from __future__ import annotations
@@ -27,179 +20,42 @@ from __future__ import annotations
 import base64
 import json
 import re
-import secrets
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NoReturn
 from urllib.parse import quote, urlsplit
 
 import requests
-import tenacity
-import urllib3.exceptions
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from sfshield._logging import get_logger
-from sfshield.audit.events import OperationBlocked, TokenIssued, TokenRevoked
-from sfshield.audit.pipeline import AuditPipeline
-from sfshield.crypto.tokens import TokenKind, TokenRef, TokenStore
 from sfshield.exceptions import (
     AuthenticationError,
     ConfigurationError,
     SalesforceError,
     ScopeError,
-    ShieldError,
     TenantMismatchError,
-    TokenStoreError,
-    TransientError,
 )
+from sfshield.salesforce.calls import _DEFAULT_POLICY, RequestPolicy, _call
 from sfshield.salesforce.tenancy import OAuthFlow, TenantConfig, _https_origin, _id18
 from sfshield.secret import Secret
 
-__all__ = [
-    "CALL_OPTIONS",
-    "AccessToken",
-    "ApiUsage",
-    "Grant",
-    "RequestPolicy",
-    "TokenManager",
-    "client_credentials",
-    "jwt_bearer",
-    "revoke",
-    "translate_error",
-    "translate_errors",
-    "verify_grant",
-]
+__all__ = ["AccessToken", "Grant", "client_credentials", "jwt_bearer", "revoke", "verify_grant"]
 
 _log = get_logger(__name__)
-
-CALL_OPTIONS: Final = "client=sfshield"
-"""The ``Sforce-Call-Options`` value sent with every call (it shows as CLIENT_NAME in ApiTotalUsage logs)."""
 
 _API_VERSION: Final = "66.0"
 _JWT_GRANT: Final = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _ASSERTION_LIFETIME: Final = timedelta(minutes=2)  # Salesforce refuses an exp more than ~3 minutes ahead
 _MIN_RSA_BITS: Final = 2048
-_MAX_BODY: Final = 64 * 1024  # token, revoke and one-row query answers are small; anything bigger is refused
-_ERROR_CODE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _ID_PATH: Final = re.compile(r"/id/(00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?)/(005[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?)/?")
-_REQUEST_LIMIT: Final = "REQUEST_LIMIT_EXCEEDED"
-_TRANSIENT_CODES: Final = frozenset({_REQUEST_LIMIT, "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
-_LIMIT_INFO: Final = "Sforce-Limit-Info"
-_API_USAGE: Final = re.compile(r"(?:^|[;,\s])api-usage=(\d{1,12})/(\d{1,12})")
-_MAX_LIMIT_INFO: Final = 512  # the header is a few dozen characters; a longer one is not parsed
-_KEY_HINT: Final = "check the client id and the client secret or private key stored for the tenant"
-_HINTS: Final = {
-    "invalid_grant": (
-        "check the integration username, that the user is pre-authorised for the app (profile or permission set), "
-        "the certificate uploaded to the app, this host's clock, and that login_url is the org's My Domain URL"
-    ),
-    "invalid_client": _KEY_HINT,
-    "invalid_client_id": _KEY_HINT,
-    "unsupported_grant_type": "enable this flow (JWT bearer or client credentials) on the External Client App",
-    "INVALID_SESSION_ID": "the token is no longer valid; obtain a new one",
-}
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class ApiUsage:
-    """The org's API requests as Salesforce last reported them (``Sforce-Limit-Info: api-usage=used/limit``).
-
-    Salesforce counts requests per org over a rolling 24 hours; every REST answer except the versions list says
-    where the org stands. It is an org-wide count, not this client's.
-
-    Attributes:
-        used: requests made in the window.
-        limit: requests allowed in the window.
-    """
-
-    used: int
-    limit: int
-
-    def __str__(self) -> str:
-        return f"{self.used}/{self.limit} ({self.share:.0%})"
-
-    @property
-    def share(self) -> float:
-        """``used / limit``: 1.0 or more means the allowance is spent."""
-        return self.used / self.limit
-
-    @classmethod
-    def from_header(cls, value: str | None, /) -> ApiUsage | None:
-        """Parse a ``Sforce-Limit-Info`` value; ``None`` if it is absent, too long or has no usable ``api-usage``."""
-        if not value or len(value) > _MAX_LIMIT_INFO:
-            return None
-        match = _API_USAGE.search(value)
-        if match is None or int(match.group(2)) == 0:
-            return None
-        return cls(int(match.group(1)), int(match.group(2)))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RequestPolicy:
-    """Timeouts and retries of the calls this module makes.
-
-    Attributes:
-        connect_timeout: seconds to wait for a connection.
-        read_timeout: seconds to wait for an answer.
-        attempts: how many times a call is made before a transient failure becomes a ``TransientError``.
-        backoff: the first wait between attempts, in seconds; it doubles each time (plus up to as much jitter).
-        max_backoff: the longest wait between attempts (jitter aside), whatever the cause.
-        usage_threshold: the share of the org's API requests (``Sforce-Limit-Info``) from which a warning is
-            logged and retries wait longer (see :meth:`limit_wait`).
-        limit_backoff: the shortest wait before retrying under API-limit pressure; bounded by ``max_backoff``.
-        sleep: how to wait (a seam for tests, which must not sleep).
-
-    Raises:
-        ValueError: a timeout or wait is not positive, ``attempts`` is not 1 to 10, or ``usage_threshold`` is not
-            between 0 and 1 (exclusive).
-    """
-
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    attempts: int = 4
-    backoff: float = 0.5
-    max_backoff: float = 8.0
-    usage_threshold: float = 0.95
-    limit_backoff: float = 4.0
-    sleep: Callable[[float], None] = time.sleep
-
-    def __post_init__(self) -> None:
-        waits = (self.connect_timeout, self.read_timeout, self.backoff, self.max_backoff, self.limit_backoff)
-        if min(waits) <= 0:
-            raise ValueError("timeouts and waits must be positive numbers of seconds")
-        if not 1 <= self.attempts <= 10:
-            raise ValueError("attempts must be 1 to 10")
-        if not 0 < self.usage_threshold < 1:
-            raise ValueError("usage_threshold is a share of the API allowance: more than 0 and less than 1")
-
-    def limit_wait(self, usage: ApiUsage | None, /, *, limited: bool = False) -> float:
-        """How long to wait before the next attempt because of the org's API usage; ``0.0`` if it is not high.
-
-        Under pressure — the answer was ``REQUEST_LIMIT_EXCEEDED`` (``limited``), or ``usage`` is at or above
-        ``usage_threshold`` — the wait starts at ``limit_backoff`` at the threshold and grows linearly to
-        ``max_backoff`` at the limit. A refusal with no known usage waits ``max_backoff``. The result never
-        exceeds ``max_backoff``.
-        """
-        if usage is None:
-            return self.max_backoff if limited else 0.0
-        if not limited and usage.share < self.usage_threshold:
-            return 0.0
-        pressure = min(1.0, max(0.0, (usage.share - self.usage_threshold) / (1 - self.usage_threshold)))
-        low = min(self.limit_backoff, self.max_backoff)
-        return low + (self.max_backoff - low) * pressure
-
-
-_DEFAULT_POLICY: Final = RequestPolicy()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -412,275 +268,7 @@ def _identity_problem(grant: Grant, config: TenantConfig) -> SalesforceError | N
     return None
 
 
-# -- the token manager -------------------------------------------------------------------------------------------
-
-
-class TokenManager:
-    """Hands out a verified access token for one tenant, renewing it when it ages out or is reported dead.
-
-    The token is reused while it is younger than ``config.token_lifetime`` (by the injected ``clock``). Then, or
-    after :meth:`invalidate`, the tenant's flow runs again with the client secret or private key read from the
-    token store; the new grant is verified, stored in place of the old token (``TokenStore.rotate``), and only then
-    is the old token revoked. One lock serialises renewals: when many threads report the same dead token, the first
-    renews and the others get its result.
-
-    Args:
-        config: the tenant.
-        token_store: holds the tenant's client secret or private key, and the access token between runs.
-        session: the ``requests.Session`` for OAuth calls (TLS verification must be on).
-        clock: the current UTC time (a seam for tests).
-        audit: if given, every refused login is recorded as an ``OperationBlocked`` event (fail closed: a failing
-            sink stops the login).
-        policy: timeouts and retries.
-
-    Raises:
-        TypeError: an argument has the wrong type.
-        ConfigurationError: the session does not verify TLS.
-    """
-
-    def __init__(
-        self,
-        config: TenantConfig,
-        token_store: TokenStore,
-        session: requests.Session,
-        /,
-        *,
-        clock: Callable[[], datetime] = _utc_now,
-        audit: AuditPipeline | None = None,
-        policy: RequestPolicy = _DEFAULT_POLICY,
-    ) -> None:
-        if not isinstance(token_store, TokenStore):
-            raise TypeError(f"token_store must be a TokenStore, not {type(token_store).__name__}")
-        if audit is not None and not isinstance(audit, AuditPipeline):
-            raise TypeError(f"audit must be an AuditPipeline, not {type(audit).__name__}")
-        self._channel = _Channel.open(config, session, policy)
-        self._config = config
-        self._store = token_store
-        self._clock = clock
-        self._audit = audit
-        self._current: AccessToken | None = None
-        self._stale = False
-        self._lock = threading.Lock()
-
-    @property
-    def config(self) -> TenantConfig:
-        """The tenant."""
-        return self._config
-
-    def __repr__(self) -> str:
-        return f"TokenManager(tenant={self._config.tenant!r}, flow={self._config.oauth_flow.value!r})"
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a TokenManager holds tokens and cannot be pickled")
-
-    def get_token(self) -> AccessToken:
-        """A verified access token for the tenant: the current one, or a new one if it aged out or was invalidated.
-
-        Raises:
-            TokenStoreError: the client secret or private key is not stored, or a stored token cannot be read.
-            AuthenticationError, TenantMismatchError, ScopeError: the login was refused (and audited).
-            TransientError: Salesforce could not be reached on any attempt.
-        """
-        with self._lock:
-            current = self._current or self._load()
-            if current is None or self._stale or self._clock() >= current.expires_at:
-                current = self._renew(current)
-                self._stale = False
-            self._current = current
-            return current
-
-    def invalidate(self, token: AccessToken | Secret, /) -> bool:
-        """Report that ``token`` was refused (401): the next :meth:`get_token` renews it, once.
-
-        Returns whether ``token`` was the current token. A token that was already replaced is ignored, so threads
-        that saw the same 401 cause one renewal between them.
-        """
-        secret = _secret_of(token)
-        with self._lock:
-            self._current = self._current or self._load()
-            if self._current is None or self._stale or self._current.secret != secret:
-                return False
-            self._stale = True
-            _log.debug("the access token of tenant %r was invalidated", self._config.tenant)
-            return True
-
-    def _renew(self, old: AccessToken | None) -> AccessToken:
-        try:
-            grant = self._login()
-            verify_grant(grant, self._config, self._channel.session, policy=self._channel.policy)
-        except TransientError:
-            raise
-        except ShieldError as exc:
-            self._audit_refusal(exc)
-            raise
-        token = AccessToken(
-            secret=grant.access_token,
-            instance_url=grant.instance_url,
-            org_id=grant.org_id,
-            user_id=grant.user_id,
-            expires_at=self._clock() + self._config.token_lifetime,
-        )
-        try:
-            replaced = self._store_replacing(token, old)
-        except ShieldError:  # not stored, so nothing could ever revoke it later
-            self._channel.revoke_quietly(token.secret, "the token that could not be stored")
-            raise
-        if self._audit is not None:
-            self._audit.emit(
-                TokenIssued(
-                    tenant=self._config.tenant,
-                    org_id=self._config.org_id,
-                    flow=self._config.oauth_flow.value,
-                    user_id=token.user_id,
-                    scopes=grant.scopes,
-                    instance_host=urlsplit(token.instance_url).hostname or "",
-                    expires_at=token.expires_at,
-                    replaced=bool(replaced),
-                )
-            )
-        for secret in replaced:
-            revoked = self._channel.revoke_quietly(secret, "the replaced token")
-            if self._audit is not None:
-                self._audit.emit(
-                    TokenRevoked(
-                        tenant=self._config.tenant,
-                        org_id=self._config.org_id,
-                        user_id=old.user_id if old is not None else token.user_id,
-                        reason="rotated",
-                        succeeded=revoked,
-                    )
-                )
-        _log.info("obtained a new access token for tenant %r (user %s)", self._config.tenant, token.user_id)
-        return token
-
-    def _login(self) -> Grant:
-        config, channel = self._config, self._channel
-        if config.oauth_flow is OAuthFlow.JWT_BEARER:
-            key = self._store.get(self._ref(TokenKind.PRIVATE_KEY)).secret
-            return jwt_bearer(config, key, channel.session, clock=self._clock, policy=channel.policy)
-        secret = self._store.get(self._ref(TokenKind.CLIENT_SECRET)).secret
-        return client_credentials(config, secret, channel.session, clock=self._clock, policy=channel.policy)
-
-    def _store_replacing(self, token: AccessToken, old: AccessToken | None) -> list[Secret]:
-        """Store ``token`` in place of the previous one; return the tokens to revoke now that it is safe."""
-        ref = self._ref(TokenKind.ACCESS_TOKEN, token.user_id)
-        metadata: dict[str, Any] = {"expires_at": token.expires_at, "instance_url": token.instance_url}
-        try:
-            replaced = [self._store.rotate(ref, token.secret, **metadata).secret]
-        except TokenStoreError:  # nothing stored for this user yet, or the row is unreadable: store it afresh
-            self._store.put(ref, token.secret, **metadata)
-            replaced = []
-        if old is not None and old.user_id != token.user_id:
-            self._store.delete(self._ref(TokenKind.ACCESS_TOKEN, old.user_id))
-        if old is not None and all(old.secret != r for r in replaced):
-            replaced.append(old.secret)
-        return [r for r in replaced if r != token.secret]
-
-    def _load(self) -> AccessToken | None:
-        """The access token stored by an earlier run, if any (the newest, if the integration user changed)."""
-        config = self._config
-        stored = [
-            self._store.get(ref)
-            for ref in self._store.list_refs(tenant=config.tenant)
-            if ref.kind is TokenKind.ACCESS_TOKEN and ref.org_id == config.org_id and ref.client_id == config.client_id
-        ]
-        tokens = [
-            AccessToken(
-                secret=s.secret,
-                instance_url=s.instance_url,
-                org_id=s.ref.org_id,
-                user_id=s.ref.user_id,
-                expires_at=s.expires_at,
-            )
-            for s in sorted(stored, key=lambda s: s.issued_at, reverse=True)
-            if s.expires_at is not None and s.instance_url is not None and s.ref.user_id is not None
-        ]
-        return tokens[0] if tokens else None
-
-    def _audit_refusal(self, exc: ShieldError) -> None:
-        if self._audit is not None:
-            event = OperationBlocked(
-                tenant=self._config.tenant,
-                org_id=self._config.org_id,
-                correlation_id=exc.request_id if isinstance(exc, SalesforceError) else None,
-                operation="oauth_login",
-                error_type=type(exc).__name__,
-                message=str(exc),
-            )
-            self._audit.emit(event)
-
-    def _ref(self, kind: TokenKind, user_id: str | None = None) -> TokenRef:
-        config = self._config
-        return TokenRef(
-            tenant=config.tenant, org_id=config.org_id, user_id=user_id, client_id=config.client_id, kind=kind
-        )
-
-
-# -- the calls ---------------------------------------------------------------------------------------------------
-
-
-class _UsageMonitor:
-    """The newest :class:`ApiUsage` one tenant's answers reported; a ``requests`` response hook.
-
-    Pass :meth:`hooks` with every call (``session.request(..., hooks=monitor.hooks(session))``): answers refused
-    with ``REQUEST_LIMIT_EXCEEDED`` carry the header too, and the retry wait reads it. A warning (tenant and
-    counts, nothing else) is logged each time usage rises to the policy's ``usage_threshold``.
-    """
-
-    def __init__(self, tenant: str, policy: RequestPolicy) -> None:
-        self._tenant = tenant
-        self._threshold = policy.usage_threshold
-        self._lock = threading.Lock()
-        self._high = False
-        self.current: ApiUsage | None = None
-        """The newest usage seen, or ``None`` before the first answer that carried it."""
-
-    def hooks(self, session: requests.Session) -> dict[str, list[Callable[..., Any]]]:
-        """Per-request hooks: the session's own response hooks (which per-request ones would replace), then ours."""
-        return {"response": [*session.hooks.get("response", ()), self.observe]}
-
-    def observe(self, response: requests.Response, *_: Any, **__: Any) -> None:
-        """Read ``Sforce-Limit-Info`` from ``response`` (a ``requests`` response hook; it returns nothing)."""
-        usage = ApiUsage.from_header(response.headers.get(_LIMIT_INFO))
-        if usage is None:
-            return
-        high = usage.share >= self._threshold
-        with self._lock:
-            self.current, rising, self._high = usage, high and not self._high, high
-        if rising:
-            _log.warning(
-                "the org of tenant %r has used %s of its API requests; retries wait longer until usage falls below "
-                "%.0f%%",
-                self._tenant,
-                usage,
-                self._threshold * 100,
-            )
-
-
-def _limit_aware_wait(
-    policy: RequestPolicy, usage: Callable[[], ApiUsage | None], *, tenant: str
-) -> Callable[[tenacity.RetryCallState], float]:
-    """Tenacity's wait: exponential backoff with jitter, lengthened under API-limit pressure (see ``limit_wait``)."""
-    exponential = tenacity.wait_exponential(multiplier=policy.backoff, max=policy.max_backoff)
-    jitter = tenacity.wait_random(0, policy.backoff)
-
-    def wait(state: tenacity.RetryCallState) -> float:
-        limited = _code_of(state) == _REQUEST_LIMIT
-        seen = usage()
-        backoff, longer = exponential(state), policy.limit_wait(seen, limited=limited)
-        if longer > backoff:
-            why = "Salesforce refused the request (REQUEST_LIMIT_EXCEEDED)" if limited else "API usage is high"
-            _log.warning(
-                "%s for tenant %r (usage %s); waiting %.1f s before attempt %d",
-                why,
-                tenant,
-                seen or "unknown",
-                longer,
-                state.attempt_number + 1,
-            )
-        return max(backoff, longer) + jitter(state)
-
-    return wait
+# -- one tenant's OAuth calls ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -783,92 +371,12 @@ class _Channel:
         _log.warning("refused a token of tenant %r (%s); %s", self.config.tenant, error.error_code, outcome)
         raise type(error)(f"{error}; {outcome}", tenant=error.tenant, error_code=error.error_code)
 
-    def call(
-        self,
-        method: str,
-        url: str,
-        what: str,
-        *,
-        data: dict[str, str] | None = None,
-        params: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        expect_json: bool = True,
-    ) -> Any:
-        """One call, retried on transient failures; returns the decoded JSON answer (``None`` unless expected)."""
-        policy, tenant = self.policy, self.config.tenant
-        login = "/services/oauth2/" in url
-        usage = _UsageMonitor(tenant, policy)
-
-        def attempt() -> Any:
-            request_id = secrets.token_hex(16)
-            sent = {"Sforce-Call-Options": CALL_OPTIONS, "X-SFDC-REQUEST-ID": request_id, "Accept": "application/json"}
-            with translate_errors(tenant=tenant, request_id=request_id):
-                response = self.session.request(
-                    method,
-                    url,
-                    data=data,
-                    params=params,
-                    headers=sent | (headers or {}),
-                    timeout=(policy.connect_timeout, policy.read_timeout),
-                    verify=self.session.verify,  # explicit, so REQUESTS_CA_BUNDLE cannot replace the session's CA file
-                    allow_redirects=False,  # a redirect would carry the credentials to another host
-                    stream=True,
-                    hooks=usage.hooks(self.session),
-                )
-                body = _read_bounded(response)
-            where = f"{what} for tenant {tenant!r}"
-            if response.status_code >= 300:
-                code = _clean_code(_error_code(_json_or_none(body or b"")))
-                raise _status_error(response.status_code, code, where, tenant, request_id, login=login)
-            if body is None:
-                message = f"{where}: the answer exceeds {_MAX_BODY} bytes and was refused"
-                raise SalesforceError(message, tenant=tenant, error_code="BODY_TOO_LARGE", request_id=request_id)
-            with translate_errors(tenant=tenant, request_id=request_id):  # a maintenance page instead of JSON
-                return json.loads(body) if expect_json else None
-
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(policy.attempts),
-            wait=_limit_aware_wait(policy, lambda: usage.current, tenant=tenant),
-            retry=tenacity.retry_if_exception_type(TransientError),
-            sleep=policy.sleep,
-            before_sleep=lambda state: _log.warning(
-                "%s for tenant %r failed (%s); attempt %d of %d",
-                what,
-                tenant,
-                _code_of(state),
-                state.attempt_number,
-                policy.attempts,
-            ),
-        )
-        try:
-            return retrying(attempt)
-        except tenacity.RetryError as exc:
-            last = exc.last_attempt.exception()
-            assert isinstance(last, TransientError)  # noqa: S101 - only TransientError is retried
-            raise TransientError(
-                f"{last} (gave up after {policy.attempts} attempts)",
-                tenant=tenant,
-                error_code=last.error_code,
-                request_id=last.request_id,
-            ) from last
+    def call(self, method: str, url: str, what: str, **options: Any) -> Any:
+        """One call for this tenant under this policy (see ``sfshield.salesforce.calls._call``)."""
+        return _call(self.session, self.policy, method, url, what, tenant=self.config.tenant, **options)
 
 
-def _code_of(state: tenacity.RetryCallState) -> str | None:
-    error = state.outcome.exception() if state.outcome is not None else None
-    return error.error_code if isinstance(error, SalesforceError) else None
-
-
-def _read_bounded(response: requests.Response) -> bytes | None:
-    """The body, or ``None`` if it is longer than any answer these endpoints give (it is not read further)."""
-    chunks: list[bytes] = []
-    size = 0
-    with response:
-        for chunk in response.iter_content(8192):
-            size += len(chunk)
-            if size > _MAX_BODY:
-                return None
-            chunks.append(chunk)
-    return b"".join(chunks)
+# -- parsing and signing -----------------------------------------------------------------------------------------
 
 
 class _MalformedError(ValueError):
@@ -943,127 +451,3 @@ def _sign(claims: dict[str, Any], key: rsa.RSAPrivateKey) -> str:
     body = b64(json.dumps(claims, separators=(",", ":")).encode())
     signature = key.sign(f"{header}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
     return f"{header}.{body}.{b64(signature)}"
-
-
-# -- error translation: the one boundary -------------------------------------------------------------------------
-
-_TLS_ERRORS: Final = (requests.exceptions.SSLError, urllib3.exceptions.SSLError)
-_URL_ERRORS: Final = (
-    requests.exceptions.InvalidURL,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.URLRequired,
-    requests.exceptions.InvalidHeader,
-)
-_TRANSIENT_ERRORS: Final = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.RetryError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-    requests.exceptions.InvalidJSONError,
-    urllib3.exceptions.HTTPError,
-    json.JSONDecodeError,  # a maintenance page instead of JSON
-)
-_HTTP_ERRORS: Final = (requests.RequestException, urllib3.exceptions.HTTPError, json.JSONDecodeError)
-
-
-def translate_error(exc: BaseException, /, *, tenant: str | None = None, request_id: str | None = None) -> ShieldError:
-    """The sfshield error for a requests or simple-salesforce exception; its message never holds a response body.
-
-    sfshield errors are returned unchanged. Connection errors, timeouts, truncated or non-JSON bodies, 5xx, 429,
-    ``REQUEST_LIMIT_EXCEEDED`` and ``UNABLE_TO_LOCK_ROW`` become :class:`~sfshield.exceptions.TransientError`; 401
-    and login failures :class:`~sfshield.exceptions.AuthenticationError`; malformed URLs
-    :class:`~sfshield.exceptions.ConfigurationError`; everything else (TLS verification failures included) a plain
-    :class:`~sfshield.exceptions.SalesforceError`.
-
-    Raises:
-        TypeError: ``exc`` comes from neither requests nor simple-salesforce.
-    """
-    if isinstance(exc, ShieldError):
-        return exc
-    name = type(exc).__name__
-    if isinstance(exc, _HTTP_ERRORS):
-        if isinstance(exc, _TLS_ERRORS):
-            return SalesforceError(
-                "TLS verification of Salesforce's certificate failed: check the session's CA bundle (or the "
-                "connection is being intercepted)",
-                tenant=tenant,
-                error_code="TLS",
-                request_id=request_id,
-            )
-        if isinstance(exc, _URL_ERRORS):
-            return ConfigurationError(f"a Salesforce URL or header is malformed ({name}): check login_url")
-        if isinstance(exc, _TRANSIENT_ERRORS):
-            message = f"Salesforce could not be reached or answered garbled ({name}); try again later"
-            return TransientError(message, tenant=tenant, error_code=name, request_id=request_id)
-        return SalesforceError(f"a call to Salesforce failed ({name})", tenant=tenant, error_code=name)
-    if type(exc).__module__.startswith("simple_salesforce"):
-        return _from_simple_salesforce(exc, tenant, request_id)
-    raise TypeError(f"translate_error() maps requests and simple-salesforce exceptions, not {name}")
-
-
-@contextmanager
-def translate_errors(*, tenant: str | None = None, request_id: str | None = None) -> Iterator[None]:
-    """Translate requests and simple-salesforce exceptions raised in the block (see :func:`translate_error`).
-
-    A requests exception stays chained as the cause (its text is a URL and a reason). A simple-salesforce exception
-    is not chained, because its ``str()`` embeds the response body, which may hold record data.
-    """
-    try:
-        yield
-    except ShieldError:
-        raise
-    except _HTTP_ERRORS as exc:
-        raise translate_error(exc, tenant=tenant, request_id=request_id) from exc
-    except Exception as exc:
-        if not type(exc).__module__.startswith("simple_salesforce"):
-            raise
-        raise translate_error(exc, tenant=tenant, request_id=request_id) from None
-
-
-def _from_simple_salesforce(exc: BaseException, tenant: str | None, request_id: str | None) -> ShieldError:
-    login = hasattr(exc, "auth_message")  # SalesforceAuthenticationFailed carries Salesforce's code as `code`
-    code = _clean_code(getattr(exc, "code", None) if login else _error_code(getattr(exc, "content", None)))
-    status = getattr(exc, "status", 0)
-    resource = getattr(exc, "resource_name", None)
-    where = f"the call to {resource}" if isinstance(resource, str) and resource else "a simple-salesforce call"
-    return _status_error(status if isinstance(status, int) else 0, code, where, tenant, request_id, login=login)
-
-
-def _json_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def _error_code(content: object) -> object:
-    """Salesforce's error code: ``error`` of an OAuth error, ``errorCode`` of a REST error list."""
-    if isinstance(content, dict):
-        return content.get("error")
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        return content[0].get("errorCode")
-    return None
-
-
-def _clean_code(code: object) -> str | None:
-    """The error code if it looks like one; anything else from the wire is dropped, not echoed."""
-    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None
-
-
-def _status_error(
-    status: int, code: str | None, where: str, tenant: str | None, request_id: str | None, *, login: bool
-) -> SalesforceError:
-    """The sfshield error for an HTTP status and Salesforce error code (the body itself is never quoted)."""
-    label = (f"HTTP {status}" if status else "an error") + (f" {code}" if code else "")
-    details: dict[str, Any] = {"tenant": tenant, "error_code": code or (str(status) if status else None)}
-    details["request_id"] = request_id
-    if status == 429 or status >= 500 or code in _TRANSIENT_CODES:
-        return TransientError(f"{where} failed temporarily ({label}); try again later", **details)
-    if status == 401 or (login and status in {400, 401, 403}) or code in _HINTS:
-        hint = _HINTS.get(code or "", "check the External Client App's policies and the tenant's configuration")
-        return AuthenticationError(f"{where} was refused ({label}): {hint}", **details)
-    if 300 <= status < 400:
-        return SalesforceError(f"{where} was redirected ({label}): use the org's My Domain URL as login_url", **details)
-    return SalesforceError(f"{where} failed ({label})", **details)

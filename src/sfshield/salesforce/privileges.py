@@ -9,8 +9,11 @@ on anything excessive or, when the caller allows it on purpose, lets it pass lou
 warning.
 
 Every query is fixed text plus Salesforce ids that were validated first (15 or 18 characters, key prefix, case-safe
-suffix), including the ids Salesforce itself returned. simple-salesforce and requests errors go through sfshield's
-one boundary, :func:`~sfshield.salesforce.translate_errors`, so they never carry a response body.
+suffix), including the ids Salesforce itself returned. The check reads through a :class:`RestClient`: a
+simple-salesforce client, or the :class:`~sfshield.salesforce.TenantClient`'s own reader, which retries transient
+failures with the client's limit-aware backoff and renews an expired session. simple-salesforce and requests errors
+go through sfshield's one boundary, :func:`~sfshield.salesforce.translate_errors`, so they never carry a response
+body.
 """
 
 from __future__ import annotations
@@ -19,15 +22,13 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final, TypeVar
-
-from simple_salesforce.api import Salesforce
+from typing import Any, Final, Protocol, TypeVar
 
 from sfshield._logging import get_logger
 from sfshield.audit.events import Outcome, PrivilegeChecked
 from sfshield.audit.pipeline import AuditPipeline
 from sfshield.exceptions import PrivilegeError, SalesforceError
-from sfshield.salesforce.oauth import translate_errors
+from sfshield.salesforce.errors import translate_errors
 
 __all__ = [
     "DEFAULT_DANGEROUS",
@@ -36,6 +37,7 @@ __all__ = [
     "PermissionGrant",
     "PermissionSource",
     "PrivilegeReport",
+    "RestClient",
     "check_privileges",
     "enforce",
 ]
@@ -59,6 +61,18 @@ SETUP_OBJECTS: Final = frozenset(
 )
 """Setup and metadata objects sfshield itself reads (this check, the classification loader): reading them is never
 excessive."""
+
+
+class RestClient(Protocol):
+    """The part of ``simple_salesforce.Salesforce`` that :func:`check_privileges` uses."""
+
+    def restful(self, path: str, params: dict[str, Any] | None = None, method: str = "GET", **kwargs: Any) -> Any:
+        """Make one REST call to ``path`` (relative to the versioned data URL); return the decoded answer."""
+        ...
+
+    def query_all(self, query: str, include_deleted: bool = False, **kwargs: Any) -> Any:  # noqa: FBT001, FBT002
+        """Run a SOQL query; return its result with the records of every page."""
+        ...
 
 
 class ObjectRight(StrEnum):
@@ -172,7 +186,7 @@ class PrivilegeReport:
 
 
 def check_privileges(
-    sf: Salesforce,
+    sf: RestClient,
     /,
     *,
     user_id: str,
@@ -188,7 +202,8 @@ def check_privileges(
     read.
 
     Args:
-        sf: a simple-salesforce client for the org.
+        sf: a simple-salesforce client for the org, or another :class:`RestClient` (a
+            :class:`~sfshield.salesforce.TenantClient` passes its reader, which retries transient failures).
         user_id: the integration user's id (``005…``, 15 or 18 characters).
         allowed_objects: the sObjects the tenant's purposes read; reading any other object (beyond
             :data:`SETUP_OBJECTS`) is excessive. Compared without regard to case.
@@ -288,7 +303,7 @@ _IN_CHUNK: Final = 200  # ids per IN list: keeps every query URL far below Sales
 class _Reader:
     """The org's permission objects, read through one error boundary."""
 
-    def __init__(self, sf: Salesforce, tenant: str | None) -> None:
+    def __init__(self, sf: RestClient, tenant: str | None) -> None:
         self._sf = sf
         self._tenant = tenant
 
