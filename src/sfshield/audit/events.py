@@ -300,7 +300,11 @@ class TokenIssued(AuditEvent):
 
 
 class TokenRevoked(AuditEvent):
-    """sfshield revoked an access token: replaced by rotation, or refused after login (wrong org, scope, user)."""
+    """sfshield revoked an access token it replaced by rotation (``reason="rotated"``).
+
+    A grant refused right after login (wrong org, scope or user) is revoked too, and recorded as an
+    :class:`OperationBlocked` event instead, with the reason of the refusal.
+    """
 
     kind: ClassVar[str] = "token_revoked"
 

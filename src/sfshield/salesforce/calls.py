@@ -39,10 +39,12 @@ from sfshield.salesforce.errors import (
     translate_errors,
 )
 
-__all__ = ["CALL_OPTIONS", "ApiUsage", "RequestPolicy"]
+__all__ = ["API_VERSION", "CALL_OPTIONS", "ApiUsage", "RequestPolicy"]
 
 _log = get_logger(__name__)
 
+API_VERSION: Final = "66.0"
+"""The Salesforce REST API version sfshield calls (Spring '26)."""
 CALL_OPTIONS: Final = "client=sfshield"
 """The ``Sforce-Call-Options`` value sent with every call (it shows as CLIENT_NAME in ApiTotalUsage logs)."""
 

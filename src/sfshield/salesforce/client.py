@@ -55,7 +55,14 @@ from sfshield.exceptions import (
     ShieldError,
     TransientError,
 )
-from sfshield.salesforce.calls import CALL_OPTIONS, ApiUsage, RequestPolicy, _limit_aware_wait, _UsageMonitor
+from sfshield.salesforce.calls import (
+    API_VERSION,
+    CALL_OPTIONS,
+    ApiUsage,
+    RequestPolicy,
+    _limit_aware_wait,
+    _UsageMonitor,
+)
 from sfshield.salesforce.errors import _TRANSIENT_CODES, translate_error
 from sfshield.salesforce.labels import LabelSource, OrgLabels, load_org_labels
 from sfshield.salesforce.oauth import AccessToken
@@ -70,7 +77,6 @@ if TYPE_CHECKING:
 
 __all__ = ["API_VERSION", "ExportPosition", "ShieldFactory", "TenantClient"]
 
-API_VERSION: Final = "66.0"
 _EXPORT_LIMIT: Final = 1_000_000_000
 _MAX_POLLS: Final = 600
 _TIMEOUT: Final = (5.0, 120.0)

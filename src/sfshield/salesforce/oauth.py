@@ -39,7 +39,7 @@ from sfshield.exceptions import (
     ScopeError,
     TenantMismatchError,
 )
-from sfshield.salesforce.calls import _DEFAULT_POLICY, RequestPolicy, _call
+from sfshield.salesforce.calls import _DEFAULT_POLICY, API_VERSION, RequestPolicy, _call
 from sfshield.salesforce.tenancy import OAuthFlow, TenantConfig, _https_origin, _id18
 from sfshield.secret import Secret
 
@@ -47,7 +47,6 @@ __all__ = ["AccessToken", "Grant", "client_credentials", "jwt_bearer", "revoke",
 
 _log = get_logger(__name__)
 
-_API_VERSION: Final = "66.0"
 _JWT_GRANT: Final = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _ASSERTION_LIFETIME: Final = timedelta(minutes=2)  # Salesforce refuses an exp more than ~3 minutes ahead
 _MIN_RSA_BITS: Final = 2048
@@ -319,7 +318,7 @@ class _Channel:
     def username(self, grant: Grant) -> str:
         """The ``Username`` of the grant's user, read with the grant's token; the token is revoked if that fails."""
         soql = f"SELECT Id, Username FROM User WHERE Id = '{grant.user_id}'"  # noqa: S608 - a checked 18-character id
-        url = f"{grant.instance_url}/services/data/v{_API_VERSION}/query"
+        url = f"{grant.instance_url}/services/data/v{API_VERSION}/query"
         bearer = {"Authorization": f"Bearer {grant.access_token.reveal()}"}
         try:
             body = self.call("GET", url, "reading the integration user", params={"q": soql}, headers=bearer)
