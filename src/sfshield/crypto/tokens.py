@@ -33,6 +33,7 @@ from typing import Any, Final, NoReturn
 from urllib.parse import urlsplit
 
 from sfshield._files import connect_private_db
+from sfshield._ids import id18
 from sfshield._logging import get_logger
 from sfshield.crypto.cipher import EnvelopeCipher
 from sfshield.crypto.context import EncryptionContext
@@ -47,9 +48,7 @@ _log = get_logger(__name__)
 _PURPOSE: Final = "oauth"
 _MAX_SECRET_BYTES: Final = 64 * 1024
 _MAX_TENANT_CHARS: Final = 1024
-_ID_PATTERN: Final = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Z]{3})?")
 _CLIENT_ID_PATTERN: Final = re.compile(r"[!-~]{1,255}")  # printable ASCII without spaces (consumer keys)
-_SUFFIX_CHARS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _MEMORY: Final = ":memory:"
 
 _SCHEMA: Final = """
@@ -143,9 +142,9 @@ class TokenRef:
         except ValueError:
             raise ValueError(f"kind must be one of {', '.join(TokenKind)}") from None
         object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "org_id", _salesforce_id(self.org_id, "00D", "org_id"))
+        object.__setattr__(self, "org_id", id18(self.org_id, "00D", "org_id"))
         if self.user_id is not None:
-            object.__setattr__(self, "user_id", _salesforce_id(self.user_id, "005", "user_id"))
+            object.__setattr__(self, "user_id", id18(self.user_id, "005", "user_id"))
         elif kind in _USER_KINDS:
             raise ValueError(f"a {kind.label} belongs to a user: give user_id (the 005… id it was issued to)")
 
@@ -551,17 +550,3 @@ def _origin(url: str | None) -> str | None:
         raise ValueError(f"{problem}, path or query")
     host = f"[{host}]" if ":" in host else host
     return f"https://{host}" + (f":{port}" if port not in {None, 443} else "")
-
-
-def _salesforce_id(value: object, prefix: str, name: str) -> str:
-    """``value`` as an 18-character id, checking its shape, prefix and (for 18 characters) its case suffix."""
-    if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value) or not value.startswith(prefix):
-        # The value is not repeated: a token passed by mistake would land in the message.
-        raise ValueError(f"{name} must be a 15- or 18-character Salesforce id starting with {prefix!r}")
-    full = value[:15] + "".join(
-        _SUFFIX_CHARS[sum(1 << bit for bit, char in enumerate(value[start : start + 5]) if "A" <= char <= "Z")]
-        for start in (0, 5, 10)
-    )
-    if len(value) == 18 and value != full:
-        raise ValueError(f"{name} {value} is not a valid 18-character id: it should end in {full[15:]} (case changed?)")
-    return full

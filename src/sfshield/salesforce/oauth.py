@@ -31,6 +31,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from sfshield._ids import id18
 from sfshield._logging import get_logger
 from sfshield.exceptions import (
     AuthenticationError,
@@ -40,7 +41,7 @@ from sfshield.exceptions import (
     TenantMismatchError,
 )
 from sfshield.salesforce.calls import _DEFAULT_POLICY, API_VERSION, RequestPolicy, _call
-from sfshield.salesforce.tenancy import OAuthFlow, TenantConfig, _https_origin, _id18
+from sfshield.salesforce.tenancy import OAuthFlow, TenantConfig, _https_origin
 from sfshield.secret import Secret
 
 __all__ = ["AccessToken", "Grant", "client_credentials", "jwt_bearer", "revoke", "verify_grant"]
@@ -403,8 +404,8 @@ def _parse_grant(body: dict[str, Any], token: Secret, clock: Callable[[], dateti
         id_url=id_url,
         issued_at=_issued_at(body.get("issued_at"), clock),
         scopes=tuple(sorted(set(scope.split()))),
-        org_id=_id18(match.group(1), "00D", "org id"),
-        user_id=_id18(match.group(2), "005", "user id"),
+        org_id=id18(match.group(1), "00D", "org id"),
+        user_id=id18(match.group(2), "005", "user id"),
     )
 
 

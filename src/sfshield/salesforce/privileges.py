@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, Protocol, TypeVar
 
+from sfshield._ids import ID_SHAPE, id18
 from sfshield._logging import get_logger
 from sfshield.audit.events import Outcome, PrivilegeChecked
 from sfshield.audit.pipeline import AuditPipeline
@@ -219,7 +220,7 @@ def check_privileges(
             hid some of the user's permission sets (the check fails closed rather than report rights it cannot see).
         ConfigurationError: the client's instance URL is malformed.
     """
-    user_id = _valid_id(user_id, "005", "user_id")
+    user_id = id18(user_id, "005", "user_id")
     allowed = {name.casefold() for name in (*_names(allowed_objects, "allowed_objects"), *SETUP_OBJECTS)}
     wanted = set(_permission_names(dangerous))
     reader = _Reader(sf, tenant)
@@ -390,7 +391,7 @@ class _Reader:
     def _returned_id(self, value: object, prefix: str) -> str:
         """An id Salesforce returned, validated before it goes into the next query."""
         try:
-            return _valid_id(value, prefix, "id")
+            return id18(value, prefix, "id")
         except ValueError:
             raise self._unexpected("a permission query") from None
 
@@ -435,27 +436,8 @@ def _object_grants(rows: list[dict[str, Any]], sets: _Sets) -> tuple[PermissionG
 
 # --- validation --------------------------------------------------------------------------------------------------
 
-_ID: Final = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Z]{3})?")
-_SUFFIX_CHARS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _API_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
 _PERMISSION: Final = re.compile(r"Permissions[A-Za-z0-9]{1,80}")
-
-
-def _valid_id(value: object, prefix: str, name: str) -> str:
-    """Return the 18-character form of a 15/18-character Salesforce id with key prefix ``prefix``.
-
-    The value is never repeated in the message: a token passed by mistake would land there.
-    """
-    if not isinstance(value, str) or not _ID.fullmatch(value) or not value.startswith(prefix):
-        raise ValueError(f"{name} must be a 15- or 18-character Salesforce id starting with {prefix!r}")
-    full = value[:15] + "".join(_SUFFIX_CHARS[_upper_bits(value[start : start + 5])] for start in (0, 5, 10))
-    if len(value) == 18 and value != full:
-        raise ValueError(f"{name} is not a valid 18-character id: its last 3 characters do not match (case changed?)")
-    return full
-
-
-def _upper_bits(chunk: str) -> int:
-    return sum(1 << bit for bit, char in enumerate(chunk) if "A" <= char <= "Z")
 
 
 def _names(values: Collection[str], argument: str) -> list[str]:
@@ -488,6 +470,6 @@ def _soql(select: str, sobject: str, where: str) -> str:
 
 def _id_list(ids: list[str]) -> str:
     """``'a','b'``: ids are letters and digits only (checked again here), so quoting them needs no escaping."""
-    if not all(_ID.fullmatch(value) for value in ids):
+    if not all(ID_SHAPE.fullmatch(value) for value in ids):
         raise ValueError("only validated Salesforce ids may be put into a query")
     return ",".join(f"'{value}'" for value in ids)

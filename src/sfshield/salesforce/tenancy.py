@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sfshield._ids import id18
 from sfshield.exceptions import ConfigurationError
 
 __all__ = ["TENANTS_FILE_VARIABLE", "OAuthFlow", "TenantConfig", "TenantRegistry"]
@@ -38,8 +39,6 @@ _MIN_LIFETIME: Final = timedelta(minutes=5)
 _MAX_LIFETIME: Final = timedelta(hours=24)
 _MIN_LABELS_TTL: Final = timedelta(minutes=1)
 _MAX_LABELS_TTL: Final = timedelta(hours=24)
-_ID: Final = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
-_SUFFIX_CHARS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _SECRET_KEY: Final = re.compile(
     r"secret|private[_-]?key|passw(?:or)?d|passphrase|credential|(?:access|refresh|session|security)[_-]?token",
     re.IGNORECASE,
@@ -83,24 +82,8 @@ def _https_origin(url: str) -> str:
     return f"https://{host}" + (f":{port}" if port not in {None, 443} else "")
 
 
-def _id18(value: str, prefix: str, name: str) -> str:
-    """``value`` as an 18-character Salesforce id, checking its shape, prefix and (for 18 characters) its suffix.
-
-    The value is not repeated in the message: a token pasted by mistake would otherwise land in it.
-    """
-    if not _ID.fullmatch(value) or not value.startswith(prefix):
-        raise ValueError(f"{name} must be a 15- or 18-character Salesforce id starting with {prefix!r}")
-    full = value[:15] + "".join(
-        _SUFFIX_CHARS[sum(1 << bit for bit, char in enumerate(value[start : start + 5]) if "A" <= char <= "Z")]
-        for start in (0, 5, 10)
-    )
-    if len(value) == 18 and value != full:
-        raise ValueError(f"{name} {value} is not a valid 18-character id: it should end in {full[15:]}")
-    return full
-
-
 def _org_id(value: str) -> str:
-    return _id18(value, "00D", "org_id")
+    return id18(value, "00D", "org_id")
 
 
 def _unique_sorted(values: tuple[str, ...]) -> tuple[str, ...]:

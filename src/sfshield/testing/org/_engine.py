@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from sfshield._ids import case_suffix
 from sfshield.soql import ast
 from sfshield.soql._vocabulary import AGGREGATES
 from sfshield.testing.org._schema import FieldSpec, ObjectSpec, OrgData, OrgQueryError
@@ -160,16 +161,12 @@ def _fold(value: Any) -> str:
     return str(value).casefold()
 
 
-_ID_SUFFIX: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-
 def _id_key(value: Any) -> str:
     """An id in its 18-character form: a 15-character id gains the suffix that encodes its upper-case letters."""
     text = str(value)
     if len(text) != 15:
         return text
-    chunks = (text[start : start + 5] for start in (0, 5, 10))
-    return text + "".join(_ID_SUFFIX[sum(1 << i for i, char in enumerate(chunk) if char.isupper())] for chunk in chunks)
+    return text + case_suffix(text)
 
 
 def _multi_key(value: Any) -> frozenset[str]:

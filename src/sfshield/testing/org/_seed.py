@@ -45,6 +45,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from sfshield._ids import case_suffix
 from sfshield.testing.org._schema import ChildRelationship, FieldSpec, ObjectSpec, OrgData
 
 __all__ = [
@@ -103,7 +104,6 @@ def planted_kind(row: int) -> PlantedKind | None:
 # --- ids ---------------------------------------------------------------------------------------------------------
 
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
-_SUFFIX_CHARS = string.ascii_uppercase + "012345"
 _POD_OFFSET = 352  # base 62 "5g": org 0 ids look like 0015g0000…, as many real orgs' do
 _SERIAL_OFFSET = 62**6 * 3 + 62**5 * 33 + 62**4 * 46  # serials start at "003Xk0000": mixed case, like real ids
 _SERIAL_DIGITS = 9
@@ -120,11 +120,7 @@ def checksum_suffix(id15: str, /) -> str:
     """
     if len(id15) != 15:
         raise ValueError(f"a 15-character id is needed, got {len(id15)} characters")
-    return "".join(_SUFFIX_CHARS[_uppercase_bits(id15[start : start + 5])] for start in (0, 5, 10))
-
-
-def _uppercase_bits(chunk: str) -> int:
-    return sum(1 << bit for bit, char in enumerate(chunk) if "A" <= char <= "Z")
+    return case_suffix(id15)
 
 
 def salesforce_id(prefix: str, number: int, org_index: int) -> str:
