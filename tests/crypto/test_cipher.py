@@ -138,19 +138,77 @@ def test_deterministic_joins_within_a_domain_only(cipher: EnvelopeCipher, ctx: E
 def test_a_join_domain_moves_between_algorithms_with_reencrypt() -> None:
     """AES-SIV values stay readable after the domain moves to BLAKE2b-GCM; reencrypt moves them; joins see both."""
     keyring = EnvelopeCipher(InMemoryKeyProvider()).keyring
-    email = JoinDomain("email", Normalization.CASEFOLD)
-    before = EnvelopeCipher(keyring, domains=[JoinDomain("email", Normalization.CASEFOLD, "aes-siv")])  # type: ignore[arg-type]
-    after = EnvelopeCipher(keyring, domains=[email])
+    siv, gcm = DeterministicAlgorithm.AES_SIV, DeterministicAlgorithm.BLAKE2B_GCM
+    before = EnvelopeCipher(keyring, domains=[JoinDomain("email", Normalization.CASEFOLD, siv)])
+    after = EnvelopeCipher(keyring, domains=[JoinDomain("email", Normalization.CASEFOLD, gcm)])
+    moving = EnvelopeCipher(keyring, domains=[JoinDomain("email", Normalization.CASEFOLD, gcm, migrating_from=siv)])
     old = before.encrypt_deterministic(b"a@x.io", context=DET_CTX)
     assert old[0] == envelope.DET
-    assert after.decrypt(old, context=DET_CTX) == b"a@x.io"
-    moved = after.reencrypt(old, context=DET_CTX)
+    with pytest.raises(DecryptionError):  # a domain reads only its own algorithm unless it says it is moving
+        after.decrypt(old, context=DET_CTX)
+    assert moving.decrypt(old, context=DET_CTX) == b"a@x.io"
+    moved = moving.reencrypt(old, context=DET_CTX)
     assert moved[0] == envelope.DET_GCM
     assert moved == after.encrypt_deterministic(b"A@X.io", context=DET_CTX)
-    assert after.reencrypt(moved, context=DET_CTX) is moved
-    assert before.reencrypt(moved, context=DET_CTX) == old  # and back again
-    assert after.encrypt_deterministic_all(b"a@x.io", context=DET_CTX) == [moved, old]
-    assert before.encrypt_deterministic_all(b"a@x.io", context=DET_CTX) == [old, moved]
+    assert moving.reencrypt(moved, context=DET_CTX) is moved
+    assert moving.encrypt_deterministic_all(b"a@x.io", context=DET_CTX) == [moved, old]
+    assert after.encrypt_deterministic_all(b"a@x.io", context=DET_CTX) == [moved]
+    assert before.encrypt_deterministic_all(b"a@x.io", context=DET_CTX) == [old]
+    with pytest.raises(ValueError, match="cannot migrate from its own algorithm"):
+        JoinDomain("email", algorithm=gcm, migrating_from=gcm)
+
+
+def test_reencrypt_does_not_normalise_twice() -> None:
+    """Casefold then NFKC is not idempotent for every text; a moved value must still join fresh encryptions."""
+    keyring = EnvelopeCipher(InMemoryKeyProvider()).keyring
+    siv, gcm = DeterministicAlgorithm.AES_SIV, DeterministicAlgorithm.BLAKE2B_GCM
+    before = EnvelopeCipher(keyring, domains=[JoinDomain("email", Normalization.CASEFOLD, siv)])
+    moving = EnvelopeCipher(keyring, domains=[JoinDomain("email", Normalization.CASEFOLD, gcm, migrating_from=siv)])
+    value = "Stra\u00df\u0301@x.io".encode()
+    normalised = Normalization.CASEFOLD.apply(value)
+    assert Normalization.CASEFOLD.apply(normalised) != normalised  # the case this test is about
+    moved = moving.reencrypt(before.encrypt_deterministic(value, context=DET_CTX), context=DET_CTX)
+    assert moving.decrypt(moved, context=DET_CTX) == normalised
+    assert moved == moving.encrypt_deterministic(value, context=DET_CTX)
+
+
+def test_a_det_gcm_envelope_whose_nonce_is_not_its_plaintexts_is_refused(cipher: EnvelopeCipher) -> None:
+    """GCM alone would accept an envelope made with the right key and any nonce; the nonce check refuses it.
+
+    (Two values sharing a nonce would reveal GCM's authentication key; this check keeps forgeries out even then.)
+    """
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
+    blob = cipher.encrypt_deterministic(b"a@x.io", context=DET_CTX)
+    key_id = cipher.key_id_of(blob)
+    material = cipher.keyring.subkey("acme", key_id, "det-gcm|email|casefold", length=64)
+    aad, nonce = blob[:5] + DET_CTX.aad, bytes(12)
+    forged = blob[:5] + nonce + AESGCM(material[32:]).encrypt(nonce, b"evil@x.io", aad)
+    for call in (
+        lambda: cipher.decrypt(forged, context=DET_CTX),
+        lambda: cipher.decrypt_many([blob, forged], context=DET_CTX),
+    ):
+        with pytest.raises(DecryptionError):
+            call()
+    assert cipher.decrypt_many([blob, blob], context=DET_CTX) == [b"a@x.io", b"a@x.io"]
+
+
+@pytest.mark.parametrize(("made", "claimed"), [(0x12, 0x14), (0x14, 0x12), (0x11, 0x14), (0x14, 0x11), (0x14, 0x13)])
+def test_a_swapped_scheme_byte_is_refused(cipher: EnvelopeCipher, made: int, claimed: int) -> None:
+    """An envelope relabelled as another scheme (same length rules permitting) never decrypts, under any context."""
+    blobs = {0x11: cipher.encrypt(PLAIN, context=CTX), 0x12: cipher.encrypt_deterministic(PLAIN, context=SIV_CTX)}
+    blobs[0x14] = cipher.encrypt_deterministic(PLAIN, context=DET_CTX)
+    relabelled = bytes([claimed]) + blobs[made][1:]
+    for ctx in (CTX, DET_CTX, SIV_CTX, SEAL_CTX):
+        with pytest.raises(DecryptionError):
+            cipher.decrypt(relabelled, context=ctx)
+
+
+def test_batch_deterministic_encryption_takes_bytes_like_values(cipher: EnvelopeCipher) -> None:
+    """Bytearray and memoryview values are accepted under a normalising domain, like bytes."""
+    values = [bytearray(b"A@x.io"), memoryview(b"B@x.io")]
+    expected = [cipher.encrypt_deterministic(v, context=DET_CTX) for v in (b"a@x.io", b"b@x.io")]
+    assert cipher.encrypt_deterministic_many(values, context=DET_CTX) == expected  # type: ignore[arg-type]
 
 
 def test_deterministic_refuses_record_ids_and_undeclared_domains(cipher: EnvelopeCipher) -> None:

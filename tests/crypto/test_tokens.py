@@ -152,7 +152,7 @@ class TestTokenRef:
 
     def test_an_18_character_id_with_a_wrong_suffix_says_what_it_should_be(self) -> None:
         """A mangled 18-character id is refused with the suffix that would match its first 15 characters."""
-        with pytest.raises(ValueError, match=f"should end in {USER[15:]}"):
+        with pytest.raises(ValueError, match=f"last 3 characters should be {USER[15:]}"):
             ref(user_id=USER[:15] + "AAA")
 
     def test_access_and_refresh_tokens_need_a_user(self) -> None:

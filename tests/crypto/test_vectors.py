@@ -77,9 +77,12 @@ def build_keyring() -> Keyring:
     return Keyring(provider, store=store)
 
 
-def build_cipher(keyring: Keyring, algorithm: DeterministicAlgorithm) -> EnvelopeCipher:
-    """A cipher over the vectors' join domains, each declared with ``algorithm``."""
-    domains = [JoinDomain(d["name"], Normalization(d["normalization"]), algorithm) for d in VECTORS["domains"]]
+def build_cipher(keyring: Keyring, algorithm: DeterministicAlgorithm, *, migrating: bool = False) -> EnvelopeCipher:
+    """A cipher over the vectors' join domains, each declared with ``algorithm`` (moving from the other one)."""
+    previous = next(a for a in DeterministicAlgorithm if a is not algorithm) if migrating else None
+    domains = [
+        JoinDomain(d["name"], Normalization(d["normalization"]), algorithm, previous) for d in VECTORS["domains"]
+    ]
     return EnvelopeCipher(keyring, domains=domains)
 
 
@@ -90,8 +93,21 @@ def keyring() -> Keyring:
 
 @pytest.fixture(scope="module", params=list(DeterministicAlgorithm))
 def cipher(keyring: Keyring, request: pytest.FixtureRequest) -> EnvelopeCipher:
-    """Every vector decrypts whichever algorithm its join domain declares today."""
-    return build_cipher(keyring, request.param)
+    """Every vector decrypts under a domain that declares either algorithm and migrates from the other."""
+    return build_cipher(keyring, request.param, migrating=True)
+
+
+@pytest.mark.parametrize(
+    "vector", [v for v in ALL_VECTORS if v["scheme"] in ("DET", "DET_GCM")], ids=lambda v: v["name"]
+)
+def test_a_domain_decrypts_only_its_own_algorithm(keyring: Keyring, vector: dict[str, Any]) -> None:
+    """Without migrating_from, a domain refuses the other algorithm's envelopes (nothing is accepted by accident)."""
+    own = DeterministicAlgorithm.AES_SIV if vector["scheme"] == "DET" else DeterministicAlgorithm.BLAKE2B_GCM
+    other = next(a for a in DeterministicAlgorithm if a is not own)
+    blob, plaintext = bytes.fromhex(vector["envelope_hex"]), bytes.fromhex(vector["plaintext_hex"])
+    assert build_cipher(keyring, own).decrypt(blob, context=vector["context"]) == plaintext
+    with pytest.raises(DecryptionError):
+        build_cipher(keyring, other).decrypt(blob, context=vector["context"])
 
 
 @pytest.mark.parametrize(

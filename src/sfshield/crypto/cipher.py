@@ -8,11 +8,12 @@
 - :meth:`EnvelopeCipher.encrypt_deterministic` (DET) reveals equality of normalised plaintexts within one tenant,
   purpose and join domain — which is what makes the values joinable — and nothing across domains or tenants. Two
   algorithms, chosen per :class:`JoinDomain` (:class:`DeterministicAlgorithm`): the default is AES-256-GCM with a
-  synthetic nonce, a keyed BLAKE2b of the normalised plaintext under a key bound to the context (the SIV
-  composition of RFC 5297 — a PRF makes the IV, an IV-based scheme encrypts — with GCM as the IV-based scheme);
-  AES-256-SIV (RFC 5297) itself is the other. Both are deterministic authenticated encryption: a ciphertext cannot
-  be forged or moved without the key. The synthetic nonce has 96 bits, so after 2³² distinct values under one data
-  key and domain two of them share a nonce with probability 2⁻³³; rotate well before that, as for RND.
+  synthetic nonce, a keyed BLAKE2b of the normalised plaintext under a key bound to the context (the SIV pattern
+  of RFC 5297 with GCM as the IV-based scheme); decryption recomputes the nonce and refuses a mismatch, so a
+  ciphertext cannot be forged or moved without the key even if two values ever shared a nonce. The other is
+  AES-256-SIV (RFC 5297) itself. The synthetic nonce has 96 bits: after n distinct (context, value) pairs under one
+  data key and domain, two different values share a nonce with probability about n²/2⁹⁷ (2⁻³³ at 2³²), which
+  reveals their XOR; rotate well before that, as for RND.
 - :meth:`EnvelopeCipher.seal` (SEAL) derives a key per message from a random salt and commits to it; use it for
   self-contained messages that leave the site (Platform Event payloads).
 - The context (tenant, purpose, object, field, record id, domain …) is authenticated, never stored; the
@@ -34,7 +35,7 @@ import os
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -75,6 +76,7 @@ _MAX_BYTES: Final = envelope.MAX_ENVELOPE_BYTES
 _ZERO_NONCE: Final = bytes(_NONCE)
 _SEAL_INFO: Final = b"sfshield/v1 seal message key"
 _blake2b: Final = hashlib.blake2b
+_compare_digest: Final = hmac.compare_digest
 _DET_CONTEXT_PERSON: Final = b"sfshield/det ctx"
 _DET_NONCE_PERSON: Final = b"sfshield/det iv"
 
@@ -82,7 +84,10 @@ ContextLike = EncryptionContext | Mapping[str, str]
 # A deterministic key ready for one context: (header, encrypt, associated data, the keyed BLAKE2b that makes
 # nonces or None for AES-SIV, normalisation or None for exact). Per value the keyed hash is copied, not rebuilt:
 # a keyed BLAKE2b spends one compression on its key block, which the copy has done already.
+# The cached hasher is only ever copied, never updated, so threads can share it.
 _DetSlot = tuple[bytes, Callable[..., bytes], Any, "hashlib.blake2b | None", Callable[[bytes], bytes] | None]
+# How to open a deterministic envelope under one context: (decrypt, associated data, the nonce hasher for DET_GCM).
+_DetOpener = tuple[Callable[..., bytes], Any, "hashlib.blake2b | None"]
 
 
 class Normalization(StrEnum):
@@ -107,7 +112,7 @@ class Normalization(StrEnum):
         if self is Normalization.EXACT:
             return data
         try:
-            text = data.decode("utf-8")
+            text = _as_bytes(data).decode("utf-8")
         except UnicodeDecodeError:
             text = None  # raised below, outside this block, so the error that holds the bytes is not chained
         if text is None:
@@ -139,10 +144,9 @@ class DeterministicAlgorithm(StrEnum):
 
     BLAKE2B_GCM = "blake2b-gcm"
     """AES-256-GCM whose 96-bit nonce is keyed BLAKE2b of the normalised plaintext, under a key derived from the
-    domain key, the header and the context (envelope scheme ``DET_GCM``, 33 bytes of overhead). The default: it
-    runs at about 1.3 times the speed of AES-SIV, because AES-GCM is one pass of AES where AES-SIV needs two. It is the
-    shape of the deterministic modes of SQL Server Always Encrypted and MongoDB client-side field-level encryption
-    (a keyed hash of the plaintext as the IV), with an AEAD instead of CBC and a separate MAC."""
+    domain key, the header and the context (envelope scheme ``DET_GCM``, 33 bytes of overhead); decryption
+    recomputes the nonce and refuses a mismatch. The default: one AES pass and a short hash per value, where AES-SIV
+    needs two AES passes. Safe for about 2³² distinct (context, value) pairs per data key and domain."""
     AES_SIV = "aes-siv"
     """AES-256-SIV (RFC 5297; envelope scheme ``DET``, 21 bytes of overhead). Choose it where a standardised
     deterministic AEAD is required, or where the nonce's 2³²-values bound matters more than speed."""
@@ -156,13 +160,21 @@ class JoinDomain:
     algorithm) has its own key. ``normalization`` and ``algorithm`` may be given as their values (``"casefold"``,
     ``"aes-siv"``); they are stored as a :class:`Normalization` and a :class:`DeterministicAlgorithm`.
 
+    A domain decrypts only its own algorithm's envelopes. To move a domain from one algorithm to the other,
+    declare the new ``algorithm`` with ``migrating_from`` set to the old one: then both decrypt,
+    :meth:`EnvelopeCipher.reencrypt` moves values to the new one, and
+    :meth:`EnvelopeCipher.encrypt_deterministic_all` gives a value's ciphertexts under both for joins. Drop
+    ``migrating_from`` once every stored value has moved.
+
     Raises:
-        ValueError: the name is not letters, digits, ``-`` or ``_``, or the normalisation or algorithm is unknown.
+        ValueError: the name is not letters, digits, ``-`` or ``_``, the normalisation or an algorithm is unknown,
+            or ``migrating_from`` is the domain's own algorithm.
     """
 
     name: str
     normalization: Normalization = Normalization.EXACT
     algorithm: DeterministicAlgorithm = DeterministicAlgorithm.BLAKE2B_GCM
+    migrating_from: DeterministicAlgorithm | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.replace("_", "").replace("-", "").isalnum():
@@ -185,11 +197,33 @@ class JoinDomain:
                     f"join domain {self.name!r}: algorithm must be one of {known}, not {self.algorithm!r}"
                 ) from None
             object.__setattr__(self, "algorithm", algorithm)
+        if self.migrating_from is not None:
+            try:
+                previous = DeterministicAlgorithm(self.migrating_from)
+            except ValueError:
+                raise ValueError(
+                    f"join domain {self.name!r}: migrating_from must be a DeterministicAlgorithm, not "
+                    f"{self.migrating_from!r}"
+                ) from None
+            if previous is self.algorithm:
+                raise ValueError(f"join domain {self.name!r} cannot migrate from its own algorithm {previous.value!r}")
+            object.__setattr__(self, "migrating_from", previous)
 
     @property
     def scheme(self) -> int:
         """The envelope scheme byte this domain's deterministic ciphertexts carry."""
-        return _DET if self.algorithm is DeterministicAlgorithm.AES_SIV else _DET_GCM
+        return _scheme_of(self.algorithm)
+
+    @property
+    def schemes(self) -> tuple[int, ...]:
+        """The scheme bytes this domain decrypts: its own, then (while it migrates) the one it moves from."""
+        if self.migrating_from is None:
+            return (self.scheme,)
+        return (self.scheme, _scheme_of(self.migrating_from))
+
+
+def _scheme_of(algorithm: DeterministicAlgorithm) -> int:
+    return _DET if algorithm is DeterministicAlgorithm.AES_SIV else _DET_GCM
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +285,7 @@ class EnvelopeCipher:
         self._det_keys: dict[tuple[str, str, bytes], AESSIV | tuple[AESGCM, bytes]] = {}
         # Deterministic contexts are few (tenant x purpose x domain): cache everything per context's bytes.
         self._det_slots: dict[bytes, _DetSlot] = {}
-        self._det_openers: dict[bytes, dict[bytes, tuple[Callable[..., bytes], Any]]] = {}
+        self._det_openers: dict[bytes, dict[bytes, _DetOpener]] = {}
         self._keyring.on_change(self._clear_caches)
         # The caches above bypass the keyring; every call compares one clock reading with the keyring's cache
         # deadline, so keys destroyed or promoted by another process take effect here within the keyring's cache_ttl.
@@ -371,9 +405,9 @@ class EnvelopeCipher:
                 opener = openers.get(head) if openers is not None else None
                 if opener is None:
                     opener = self._det_opener(ctx, head)
-                if scheme == _DET_GCM:
-                    return opener[0](blob[5:17], blob[17:], opener[1])
-                return opener[0](blob[5:], opener[1])
+                if scheme == _DET:
+                    return opener[0](blob[5:], opener[1])
+                return _open_det_gcm(opener, blob)
             if scheme == _SEAL and size >= _MIN_SEAL:
                 return self._open_sealed(blob, ctx)
         except (InvalidTag, KeyNotFoundError, ValueError, IndexError, OverflowError):
@@ -389,26 +423,46 @@ class EnvelopeCipher:
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
         if _monotonic() >= self._valid_until:
             self._revalidate()
-        # header -> (nonce first?, decrypt function, associated data) for the headers met so far in this batch
-        fast: dict[bytes, tuple[bool, Callable[..., bytes], Any]] = {}
+        # header -> (scheme, decrypt function, associated data, nonce hasher) for the headers met so far in this batch;
+        # the entry of the header met last is kept in locals, since a column's values mostly share one header.
+        fast: dict[bytes, tuple[int, Callable[..., bytes], Any, Any]] = {}
         out: list[bytes] = []
         append = out.append
+        current = b""
+        scheme: int = 0
+        open_: Callable[..., bytes] = _refuse
+        aad: Any = None
+        nonces: Any = None
         try:
             for blob in blobs:
-                entry = fast.get(blob[:5]) if type(blob) is bytes and len(blob) >= _MIN_RND else None
-                if entry is None:
+                if type(blob) is not bytes or len(blob) < _MIN_RND:
                     append(self.decrypt(blob, context=ctx))
-                    head = bytes(blob[:5])
-                    if head[0] == _RND:
-                        fast[head] = (True, self._rnd_key(ctx, head).decrypt, head + ctx.aad)
-                    elif head[0] == _DET or head[0] == _DET_GCM:
-                        opener, aad = self._det_opener(ctx, head)
-                        fast[head] = (head[0] == _DET_GCM, opener, aad)
-                elif entry[0]:
-                    append(entry[1](blob[5:17], blob[17:], entry[2]))
+                    continue
+                if blob[:5] != current:
+                    entry = fast.get(blob[:5])
+                    if entry is None:
+                        append(self.decrypt(blob, context=ctx))  # every check, then remember how to open the header
+                        head = blob[:5]
+                        if head[0] == _RND:
+                            fast[head] = (_RND, self._rnd_key(ctx, head).decrypt, head + ctx.aad, None)
+                        elif head[0] == _DET or head[0] == _DET_GCM:
+                            fast[head] = (head[0], *self._det_opener(ctx, head))
+                        continue
+                    current = blob[:5]
+                    scheme, open_, aad, nonces = entry
+                if scheme == _DET_GCM:  # _open_det_gcm, inlined: this loop is the hot path of a column
+                    nonce = blob[5:17]
+                    plain = open_(nonce, blob[17:], aad)
+                    hasher = nonces.copy()
+                    hasher.update(plain)
+                    if not _compare_digest(hasher.digest(), nonce):
+                        raise DecryptionError from None
+                    append(plain)
+                elif scheme == _RND:
+                    append(open_(blob[5:17], blob[17:], aad))
                 else:
-                    append(entry[1](blob[5:], entry[2]))
-        except (InvalidTag, TypeError, IndexError):
+                    append(open_(blob[5:], aad))
+        except (InvalidTag, TypeError, IndexError, ValueError):
             raise DecryptionError from None
         return out
 
@@ -486,24 +540,20 @@ class EnvelopeCipher:
 
         Use it to query a join domain while it migrates to a new key (``WHERE x IN (...)``): a new data key
         changes every deterministic ciphertext, so during a migration a value can exist under either. The
-        ciphertexts under the domain's :class:`DeterministicAlgorithm` come first, then those under the other one
-        (for a domain that moves from one algorithm to the other).
+        ciphertexts under the domain's :class:`DeterministicAlgorithm` come first, then, while the domain moves
+        from another algorithm (``migrating_from``), those under that one.
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
+        if _monotonic() >= self._valid_until:
+            self._revalidate()
         domain = self._domain_of(ctx)
         plain = domain.normalization.apply(_as_bytes(data))
         key_ids = self._keyring.decryptable_key_ids(ctx.tenant)
-        out = []
-        for scheme in (domain.scheme, _DET if domain.scheme == _DET_GCM else _DET_GCM):
-            for key_id in key_ids:
-                head, seal, aad, nonces, _ = self._det_slot(ctx, domain, envelope.header(scheme, key_id))
-                if nonces is None:
-                    out.append(head + seal(plain, aad))
-                else:
-                    hasher = nonces.copy()
-                    hasher.update(plain)
-                    out.append(head + hasher.digest() + seal(hasher.digest(), plain, aad))
-        return out
+        return [
+            _seal_deterministic(self._det_slot(ctx, domain, envelope.header(scheme, key_id)), plain)
+            for scheme in domain.schemes
+            for key_id in key_ids
+        ]
 
     # -- SEAL ----------------------------------------------------------------------------------------------------
 
@@ -557,9 +607,12 @@ class EnvelopeCipher:
         current = self.key_id_of(blob) == self._keyring.primary_key_id(ctx.tenant, create=False)
         scheme = blob[0]
         if scheme in (_DET, _DET_GCM):
-            if current and scheme == self._domain_of(ctx).scheme:
+            domain = self._domain_of(ctx)
+            if current and scheme == domain.scheme:
                 return blob
-            return self.encrypt_deterministic(plain, context=ctx)
+            # ``plain`` is normalised already; normalising it again is not always a no-op (NFKC after casefold).
+            head = envelope.header(domain.scheme, self._keyring.primary_key_id(ctx.tenant))
+            return _seal_deterministic(self._det_slot(ctx, domain, head), plain)
         if current:
             return blob
         if scheme == _RND:
@@ -695,14 +748,14 @@ class EnvelopeCipher:
             self._det_slots[ctx.aad] = slot
         return slot
 
-    def _det_opener(self, ctx: EncryptionContext, head: bytes) -> tuple[Callable[..., bytes], Any]:
-        """The decrypt function and associated data for a deterministic header under ``ctx``, cached per context."""
+    def _det_opener(self, ctx: EncryptionContext, head: bytes) -> _DetOpener:
+        """How to decrypt a deterministic header under ``ctx`` (see ``_DetOpener``), cached per context."""
         domain = self._domains.get(ctx.get("domain", ""))
-        if domain is None or "record_id" in ctx:
-            raise ValueError("not a deterministic context")
+        if domain is None or "record_id" in ctx or head[0] not in domain.schemes:
+            raise ValueError("not a deterministic context of this domain's algorithm")
+        slot = self._det_slot(ctx, domain, head)
         key = self._det_key(ctx.tenant, domain, head)
-        aad = head + ctx.aad
-        opener = (key.decrypt, [aad]) if isinstance(key, AESSIV) else (key[0].decrypt, aad)
+        opener: _DetOpener = (key.decrypt, slot[2], None) if isinstance(key, AESSIV) else (key[0].decrypt, *slot[2:4])
         with self._lock:
             if len(self._det_openers) >= _MAX_CACHED_CONTEXTS:
                 self._det_openers.clear()
@@ -730,6 +783,40 @@ class EnvelopeCipher:
             self._det_keys.clear()
             self._det_slots.clear()
             self._det_openers.clear()
+
+
+def _seal_deterministic(slot: _DetSlot, plain: bytes) -> bytes:
+    """Encrypt an already normalised value with a deterministic slot (see ``_DetSlot``)."""
+    head, seal, aad, nonces, _ = slot
+    if nonces is None:
+        return head + seal(plain, aad)
+    hasher = nonces.copy()
+    hasher.update(plain)
+    nonce = hasher.digest()
+    return head + nonce + seal(nonce, plain, aad)
+
+
+def _open_det_gcm(opener: Sequence[Any], blob: bytes) -> bytes:
+    """Open a DET_GCM envelope and check that its nonce is the one its plaintext makes.
+
+    The check makes a forged envelope fail even if GCM's authentication key were known (which two values that
+    share a nonce would reveal), and keeps one ciphertext per value.
+
+    Raises:
+        InvalidTag: GCM refused the envelope.
+        ValueError: the nonce is not the plaintext's.
+    """
+    nonce = blob[5:17]
+    plain: bytes = opener[0](nonce, blob[17:], opener[1])
+    hasher = opener[2].copy()
+    hasher.update(plain)
+    if not hmac.compare_digest(hasher.digest(), nonce):
+        raise ValueError("the synthetic nonce does not match the plaintext")
+    return plain
+
+
+def _refuse(*_args: object) -> bytes:
+    raise DecryptionError from None
 
 
 def _envelope_bytes(blob: object) -> bytes:
