@@ -344,3 +344,32 @@ class TestReviewedLeaks:
         """A list where a record should be raises FilterError."""
         with pytest.raises(FilterError, match="mapping"):
             make_filter(self.POLICY).filter([["Id", "1"]], purpose="sync", sobject="Contact")  # type: ignore[list-item]
+
+
+class TestPseudonymsWithinABatch:
+    POLICY = TestRecordShapes.POLICY
+    EMAILS = ("a@x.io", "b@x.io", "a@x.io", " a@x.io", "A@X.IO", "a@x.io")
+
+    def _records(self) -> list[dict[str, Any]]:
+        return [{"Id": str(i), "Email": email} for i, email in enumerate(self.EMAILS)]
+
+    def test_a_value_repeated_in_a_batch_gets_the_pseudonym_it_gets_alone(self) -> None:
+        """Every occurrence of a repeated value is pseudonymized exactly as that value alone would be."""
+        key = PseudonymKey(b"k" * 32)
+        batch = make_filter(self.POLICY, key).filter(self._records(), purpose="sync", sobject="Contact")
+        alone = [
+            make_filter(self.POLICY, key).filter([record], purpose="sync", sobject="Contact")[0]["Email"]
+            for record in self._records()
+        ]
+        assert [record["Email"] for record in batch] == alone
+        assert batch[0]["Email"] == batch[2]["Email"] != batch[1]["Email"]
+
+    def test_no_value_of_a_batch_is_kept_once_it_is_filtered(self) -> None:
+        """The filter remembers pseudonyms for one batch only, and forgets them also when the batch fails."""
+        field_filter = make_filter(self.POLICY)
+        field_filter.filter(self._records(), purpose="sync", sobject="Contact")
+        assert not any(field_filter._pseudonyms.values())
+        failing: list[Any] = [*self._records(), ["not", "a", "record"]]
+        with pytest.raises(FilterError):
+            field_filter.filter(failing, purpose="sync", sobject="Contact")
+        assert not any(field_filter._pseudonyms.values())

@@ -40,6 +40,7 @@ _QUERY_RESULT_KEYS: Final = ("totalSize", "done", "nextRecordsUrl")
 _KEEP, _DROP, _TRANSFORM, _SKIP = 0, 1, 2, 3
 _UNRESOLVED = Decision(Action.DROP, DecisionReason.UNRESOLVED)
 _INVALID = Decision(Action.DROP, DecisionReason.INVALID_NAME)
+_MAX_MEMO: Final = 4096
 _FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}(?:\.[A-Za-z][A-Za-z0-9_]{0,79}){0,5}$")
 
 
@@ -253,6 +254,9 @@ class FieldFilter:
         self._pseudonymizer = pseudonymizer
         self._encryptor = encryptor
         self._plans: dict[tuple[str, str], _Plan] = {}
+        # Pseudonyms of the texts met in the batch being filtered, per kind; emptied when a batch is done. Calls
+        # from several threads share them: pseudonyms are deterministic, so an early clear only costs a recompute.
+        self._pseudonyms: dict[str, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"FieldFilter(policy={self.policy.version!r}, tenant={self.tenant!r})"
@@ -280,16 +284,20 @@ class FieldFilter:
         ids: list[str | None] = []
         interned: dict[Shape, Shape] = {}  # records of one query share a few shapes: keep one copy of each
         default = self.plan(sobject, purpose) if sobject else None
-        for record in records:
-            if record.__class__ not in _MAPPINGS and not isinstance(record, Mapping):
-                raise FilterError(f"a record must be a mapping (a dict), not {type(record).__name__}")
-            plan = self._plan_for(record, default, purpose)
-            filtered, shape = self._record(plan, record)
-            out.append(filtered)
-            plans.append(plan)
-            shapes.append(interned.setdefault(shape, shape))
-            record_id = record.get("Id")
-            ids.append(record_id if record_id.__class__ is str else None)
+        try:
+            for record in records:
+                if record.__class__ not in _MAPPINGS and not isinstance(record, Mapping):
+                    raise FilterError(f"a record must be a mapping (a dict), not {type(record).__name__}")
+                plan = self._plan_for(record, default, purpose)
+                filtered, shape = self._record(plan, record)
+                out.append(filtered)
+                plans.append(plan)
+                shapes.append(interned.setdefault(shape, shape))
+                record_id = record.get("Id")
+                ids.append(record_id if record_id.__class__ is str else None)
+        finally:
+            for memo in self._pseudonyms.values():  # they hold the batch's plaintext: keep none of it
+                memo.clear()
         return FilterResult(out, plans, shapes, ids)
 
     def plan(self, sobject: str, purpose: str) -> _Plan:
@@ -400,7 +408,21 @@ class FieldFilter:
                 "pseudonym_key=PseudonymKey(...) (a per-tenant secret)"
             )
         kind = decision.kind or field.lower()
-        return lambda value, _record: pseudonymizer(value, kind=kind)
+        # Names, cities and titles repeat within a batch: each distinct text is pseudonymized once per batch (two
+        # HMACs). Only exact ``str`` values are remembered: others may be unhashable, or equal across types (1, True).
+        memo = self._pseudonyms.setdefault(kind, {})
+
+        def pseudonymize(value: Any, _record: Mapping[str, Any]) -> Any:
+            if value.__class__ is not str:
+                return pseudonymizer(value, kind=kind)
+            pseudonym = memo.get(value)
+            if pseudonym is None:
+                if len(memo) >= _MAX_MEMO:
+                    memo.clear()
+                pseudonym = memo[value] = pseudonymizer(value, kind=kind)
+            return pseudonym
+
+        return pseudonymize
 
     def _encrypt_step(self, sobject: str, field: str, purpose: str) -> Transform:
         encryptor = self._encryptor

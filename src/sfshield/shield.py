@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import itertools
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
@@ -168,13 +169,8 @@ class Shield:
     def _stream(
         self, records: Iterable[Mapping[str, Any]], *, purpose: str, sobject: str | None, batch_size: int
     ) -> Iterator[dict[str, Any]]:
-        batch: list[Mapping[str, Any]] = []
-        for record in records:
-            batch.append(record)
-            if len(batch) >= batch_size:
-                yield from self.protect(batch, purpose=purpose, sobject=sobject)
-                batch = []
-        if batch:
+        source = iter(records)
+        while batch := list(itertools.islice(source, batch_size)):
             yield from self.protect(batch, purpose=purpose, sobject=sobject)
 
     @overload

@@ -21,7 +21,7 @@ from sfshield.audit import (
 )
 from sfshield.classification import Classification
 from sfshield.crypto import EnvelopeCipher
-from sfshield.dlp import QuarantineStore
+from sfshield.dlp import QuarantineStore, Scanner
 from sfshield.dlp.redaction import decrypt_surrogates
 from sfshield.exceptions import QuarantineError, SensitiveDataBlockedError
 from sfshield.testing import InMemoryKeyProvider
@@ -216,3 +216,43 @@ def test_text_inside_a_kept_list_is_scanned() -> None:
     records = [{"Id": "500000000000001AAA", "Description": ["card 4111 1111 1111 1111", "fine"]}]
     guard.apply(records, ["Case"], purpose="training")
     assert records[0]["Description"][0] == "card ***************1111"
+
+
+class _NotingScanner(Scanner):
+    """A real scanner that also notes the field name it is given with each text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[str | None] = []
+
+    def scan(self, text: str, /, *, field: str | None = None) -> Any:
+        self.fields.append(field)
+        return super().scan(text, field=field)
+
+
+def test_a_dotted_csv_column_is_scanned_as_its_parent_field() -> None:
+    """A Bulk CSV column Account.Description is scanned under the field name Description, reported under its column."""
+    scanner = _NotingScanner()
+    shield, sink, _ = _shield(_policy({"fields": ["*.Description"]}), scanner=scanner)
+    row = {"Id": "003000000000001AAA", "Account.Description": "mail bob@x.io"}
+    (out,) = shield.protect([row], purpose="training", sobject="Contact")
+    assert out["Account.Description"] == "mail <EMAIL_ADDRESS_1>"
+    assert scanner.fields == ["Description"]
+    (scanned,) = [e for e in sink.events if isinstance(e, TextScanned)]
+    assert [(f.path, f.kind) for f in scanned.findings] == [("Account.Description", "EMAIL_ADDRESS")]
+
+
+def test_a_field_name_is_scanned_only_on_the_objects_the_policy_names() -> None:
+    """With Case.Description listed, a Contact's Description passes as it is while its Cases' are redacted."""
+    shield, _, _ = _shield(_policy({"fields": ["Case.Description"]}))
+    case = {"attributes": {"type": "Case"}, "Id": "500000000000001AAA", "Description": "mail bob@x.io"}
+    contact = {
+        "attributes": {"type": "Contact"},
+        "Id": "003000000000001AAA",
+        "Description": "mail bob@x.io",
+        "Cases": {"totalSize": 2, "done": True, "records": [case, {**case, "Id": "500000000000002AAA"}]},
+    }
+    first, second = shield.protect([contact, {**contact, "Id": "003000000000002AAA"}], purpose="training")
+    for out in (first, second):
+        assert out["Description"] == "mail bob@x.io"
+        assert [row["Description"] for row in out["Cases"]["records"]] == ["mail <EMAIL_ADDRESS_1>"] * 2

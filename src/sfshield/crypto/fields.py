@@ -37,7 +37,9 @@ class FieldCipher:
                 raise ValueError(f"{path} is mapped to join domain {domain!r}, which the cipher does not declare")
         self._cipher = cipher
         self._join = dict(join_domains)
-        self._contexts: dict[tuple[str, str, str, str], EncryptionContext] = {}
+        # Per (tenant, purpose, object, field): the context every value of that column shares, and whether the
+        # column is joinable (deterministic). Values bind their record id to it (RND) or use it as it is (DET).
+        self._columns: dict[tuple[str, str, str, str], tuple[EncryptionContext, bool]] = {}
 
     def __repr__(self) -> str:
         return f"FieldCipher(join_domains={self._join!r})"
@@ -52,9 +54,23 @@ class FieldCipher:
 
     def context_for(self, context: FieldContext, /) -> EncryptionContext:
         """The encryption context a field value is bound to (deterministic fields: without object, field, record)."""
+        base, joinable = self._column(context)
+        if context.record_id and not joinable:
+            return base.with_record(context.record_id)
+        return base
+
+    def encrypt(self, plaintext: bytes, /, *, context: FieldContext) -> str:
+        """The ``sf1:`` text of ``plaintext``, bound to the field's context."""
+        base, joinable = self._column(context)
+        if joinable:
+            return envelope.to_text(self._cipher.encrypt_deterministic(plaintext, context=base))
+        ctx = base.with_record(context.record_id) if context.record_id else base
+        return envelope.to_text(self._cipher.encrypt(plaintext, context=ctx))
+
+    def _column(self, context: FieldContext) -> tuple[EncryptionContext, bool]:
         key = (context.tenant, context.purpose, context.sobject, context.field)
-        base = self._contexts.get(key)
-        if base is None:
+        column = self._columns.get(key)
+        if column is None:
             domain = self._join.get(f"{context.sobject}.{context.field}")
             if domain is not None:
                 base = EncryptionContext(tenant=context.tenant, purpose=context.purpose, domain=domain)
@@ -62,17 +78,8 @@ class FieldCipher:
                 base = EncryptionContext(
                     tenant=context.tenant, purpose=context.purpose, sobject=context.sobject, field=context.field
                 )
-            self._contexts[key] = base
-        if context.record_id and "domain" not in base:
-            return base.with_record(context.record_id)
-        return base
-
-    def encrypt(self, plaintext: bytes, /, *, context: FieldContext) -> str:
-        """The ``sf1:`` text of ``plaintext``, bound to the field's context."""
-        ctx = self.context_for(context)
-        if "domain" in ctx:
-            return envelope.to_text(self._cipher.encrypt_deterministic(plaintext, context=ctx))
-        return envelope.to_text(self._cipher.encrypt(plaintext, context=ctx))
+            column = self._columns[key] = (base, domain is not None)
+        return column
 
     def decrypt(self, text: str, /, *, context: FieldContext) -> bytes:
         """The plaintext of an ``sf1:`` text.

@@ -32,6 +32,7 @@ __all__ = ["GuardOutcome", "TextGuard"]
 _UNKNOWN_OBJECT = "?"
 _CATEGORIES = frozenset({"*", "secret", "personal", "company"})
 _MAX_DEPTH = 12
+_MAX_MEMO = 4096
 
 
 @dataclass(slots=True)
@@ -85,6 +86,9 @@ class TextGuard:
         self._pseudonymizer = pseudonymizer
         self._cipher = cipher
         self._redactors: dict[str, Redactor] = {}
+        self._scan_memo: dict[str, dict[str, bool]] = {}
+        self._targets: dict[tuple[str, str], str] = {}
+        self._rules: dict[tuple[str, str], str] = {}
 
     def __repr__(self) -> str:
         return f"TextGuard(tenant={self._tenant!r}, fields={list(self._dlp.fields)})"
@@ -132,14 +136,14 @@ class TextGuard:
             ScanError: the scanner failed.
             ConfigurationError: an action needs a pseudonym key or a cipher that was not given.
         """
-        redactor = self.redactor(purpose)
-        outcome = GuardOutcome()
+        batch = _Batch(self.redactor(purpose), purpose, GuardOutcome())
+        outcome = batch.outcome
         for index, (record, sobject) in enumerate(zip(records, sobjects, strict=True)):
-            held_kinds: set[str] = set()
-            self._walk(record, sobject, "", record.get("Id"), redactor, purpose, outcome, held_kinds, 0)
-            if held_kinds:
+            self._walk(record, sobject, "", record.get("Id"), batch, 0)
+            if batch.held_kinds:
+                held_kinds, batch.held_kinds = batch.held_kinds, set()
                 outcome.held[index] = tuple(sorted(held_kinds))
-                outcome.rules[index] = tuple(sorted({self._dlp.decide(kind, purpose).rule for kind in held_kinds}))
+                outcome.rules[index] = tuple(sorted({self._rule_for(kind, purpose) for kind in held_kinds}))
         blocked = [(path, kind) for (path, kind, action), _ in outcome.counts.items() if action == TextAction.BLOCK]
         if blocked:
             kinds = sorted({kind for _, kind in blocked})
@@ -147,17 +151,8 @@ class TextGuard:
             raise SensitiveDataBlockedError(kinds=tuple(kinds), paths=tuple(paths), purpose=purpose)
         return outcome
 
-    def _walk(  # noqa: PLR0912, PLR0917 - one walk over every record shape Salesforce returns, kept in one place
-        self,
-        record: dict[str, Any],
-        sobject: str,
-        prefix: str,
-        record_id: object,
-        redactor: Redactor,
-        purpose: str,
-        outcome: GuardOutcome,
-        held_kinds: set[str],
-        depth: int,
+    def _walk(  # noqa: PLR0917 - private; one walk over every record shape Salesforce returns, kept in one place
+        self, record: dict[str, Any], sobject: str, prefix: str, record_id: object, batch: _Batch, depth: int
     ) -> None:
         if depth > _MAX_DEPTH:
             # SOQL allows five parent levels and one child level; deeper data is not a query result. Refuse
@@ -166,83 +161,117 @@ class TextGuard:
                 f"a record nests deeper than {_MAX_DEPTH} levels at {prefix or 'the top'}; its text could not all "
                 "be scanned, so the batch was stopped"
             )
-        for name, value in list(record.items()):
-            if name == "attributes":
+        scanned = self._scanned_fields(sobject)
+        rewritten: dict[str, str] | None = None  # written back after the loop: a dict must not change under it
+        for name, value in record.items():
+            if value.__class__ is str or isinstance(value, str):  # the common case, tested first
+                flag = scanned.get(name)
+                if flag is None:
+                    flag = self._scans(scanned, sobject, name)
+                if flag and value:
+                    new = self._guard_text(value, sobject, prefix, name, record_id, batch)
+                    if new is not None and new is not value:
+                        if rewritten is None:
+                            rewritten = {}
+                        rewritten[name] = new
+            elif name == "attributes":
                 continue
-            path = prefix + name
-            if isinstance(value, str):
-                if value and self._dlp.scans(sobject, name):
-                    new, kinds = self._guard_text(value, sobject, path, record_id, redactor, purpose, outcome)
-                    if new is None:
-                        held_kinds.update(kinds)
-                    else:
-                        record[name] = new
             elif isinstance(value, list):
-                # Not a Salesforce shape, but a kept list can carry text: scan its strings, walk its records.
-                for position, item in enumerate(value):
-                    if isinstance(item, str) and item and self._dlp.scans(sobject, name):
-                        new, kinds = self._guard_text(
-                            item, sobject, f"{path}.{position}", record_id, redactor, purpose, outcome
-                        )
-                        if new is None:
-                            held_kinds.update(kinds)
-                        else:
-                            value[position] = new
-                    elif isinstance(item, dict):
-                        self._walk(
-                            item,
-                            sobject,
-                            f"{path}.{position}.",
-                            record_id,
-                            redactor,
-                            purpose,
-                            outcome,
-                            held_kinds,
-                            depth + 1,
-                        )
+                self._walk_list(value, sobject, prefix, name, record_id, batch, depth)
             elif isinstance(value, dict):
-                target = self._policy.target_of(sobject, name) or _UNKNOWN_OBJECT
-                children = value.get("records")
-                if isinstance(children, list):
-                    for position, child in enumerate(children):
-                        if isinstance(child, dict):
-                            self._walk(
-                                child,
-                                target,
-                                f"{path}.records.{position}.",
-                                child.get("Id"),
-                                redactor,
-                                purpose,
-                                outcome,
-                                held_kinds,
-                                depth + 1,
-                            )
-                else:
-                    self._walk(
-                        value, target, f"{path}.", value.get("Id"), redactor, purpose, outcome, held_kinds, depth + 1
-                    )
+                self._walk_nested(value, self._target(sobject, name), f"{prefix}{name}.", batch, depth)
+        if rewritten is not None:
+            record.update(rewritten)
+
+    def _walk_nested(self, value: dict[str, Any], target: str, prefix: str, batch: _Batch, depth: int) -> None:
+        """Walk a parent record, or each record of a child subquery result (``{"records": [...]}``)."""
+        children = value.get("records")
+        if isinstance(children, list):
+            for position, child in enumerate(children):
+                if isinstance(child, dict):
+                    self._walk(child, target, f"{prefix}records.{position}.", child.get("Id"), batch, depth + 1)
+        else:
+            self._walk(value, target, prefix, value.get("Id"), batch, depth + 1)
+
+    def _walk_list(  # noqa: PLR0917 - private
+        self, items: list[Any], sobject: str, prefix: str, name: str, record_id: object, batch: _Batch, depth: int
+    ) -> None:
+        """Not a Salesforce shape, but a kept list can carry text: scan its strings, walk its records."""
+        for position, item in enumerate(items):
+            if isinstance(item, str) and item and self._dlp.scans(sobject, name):
+                new = self._guard_text(item, sobject, f"{prefix}{name}.", str(position), record_id, batch)
+                if new is not None:
+                    items[position] = new
+            elif isinstance(item, dict):
+                self._walk(item, sobject, f"{prefix}{name}.{position}.", record_id, batch, depth + 1)
 
     def _guard_text(  # noqa: PLR0917 - private
-        self,
-        text: str,
-        sobject: str,
-        path: str,
-        record_id: object,
-        redactor: Redactor,
-        purpose: str,
-        outcome: GuardOutcome,
-    ) -> tuple[str | None, frozenset[str]]:
-        field_name = path.rsplit(".", 1)[-1]
+        self, text: str, sobject: str, prefix: str, name: str, record_id: object, batch: _Batch
+    ) -> str | None:
+        """Scan one text at ``prefix + name``; return its redacted form, or ``None`` when it must be held back."""
+        outcome = batch.outcome
         outcome.scanned += 1
-        result = self._scanner.scan(text, field=field_name)
+        result = self._scanner.scan(text, field=name.rpartition(".")[2])  # a CSV column's own name
         if not result:
-            return text, frozenset()
+            return text
+        path = prefix + name
         context = None
         if self._cipher is not None:
-            context = {"tenant": self._tenant, "purpose": purpose, "sobject": sobject, "field": path}
+            context = {"tenant": self._tenant, "purpose": batch.purpose, "sobject": sobject, "field": path}
             if isinstance(record_id, str) and record_id:
                 context["record_id"] = record_id
-        redaction = redactor.redact(text, result, context=context)
+        redaction = batch.redactor.redact(text, result, context=context)
+        counts = outcome.counts
         for count in redaction.counts:
-            outcome.counts[path, count.kind, count.action] += count.count
-        return redaction.text, redaction.kinds
+            counts[path, count.kind, count.action] += count.count
+        if redaction.text is None:
+            batch.held_kinds.update(redaction.kinds)
+        return redaction.text
+
+    # -- memos: the policy is immutable, so what it says about a name is looked up once --------------------------
+
+    def _scanned_fields(self, sobject: str) -> dict[str, bool]:
+        """Field name → whether it is scanned, for one object (filled as names are met)."""
+        fields = self._scan_memo.get(sobject)
+        if fields is None:
+            if len(self._scan_memo) >= _MAX_MEMO:  # object names come from records: keep the memo bounded
+                self._scan_memo.clear()
+            fields = self._scan_memo[sobject] = {}
+        return fields
+
+    def _scans(self, fields: dict[str, bool], sobject: str, name: str) -> bool:
+        if len(fields) >= _MAX_MEMO:
+            fields.clear()
+        flag = fields[name] = name != "attributes" and self._dlp.scans(sobject, name)
+        return flag
+
+    def _target(self, sobject: str, relationship: str) -> str:
+        """The object a nested value belongs to: the policy's relationship target, else the unknown object."""
+        key = (sobject, relationship)
+        target = self._targets.get(key)
+        if target is None:
+            if len(self._targets) >= _MAX_MEMO:
+                self._targets.clear()
+            target = self._targets[key] = self._policy.target_of(sobject, relationship) or _UNKNOWN_OBJECT
+        return target
+
+    def _rule_for(self, kind: str, purpose: str) -> str:
+        """The name of the rule that decides ``kind`` for ``purpose`` (for the quarantine's reason)."""
+        key = (kind, purpose)
+        rule = self._rules.get(key)
+        if rule is None:
+            if len(self._rules) >= _MAX_MEMO:
+                self._rules.clear()
+            rule = self._rules[key] = self._dlp.decide(kind, purpose).rule
+        return rule
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one :meth:`TextGuard.apply` call carries through the walk."""
+
+    redactor: Redactor
+    purpose: str
+    outcome: GuardOutcome
+    held_kinds: set[str] = field(default_factory=set)
+    """The kinds that hold back the record being walked."""

@@ -32,8 +32,8 @@ secret patterns (``password=…``) match a placeholder.
 from __future__ import annotations
 
 import functools
+import operator
 import re
-from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeAlias
@@ -66,6 +66,8 @@ PLACEHOLDER_PATTERN: Final = re.compile(r"<([A-Z0-9_]+)_([1-9][0-9]*)>")
 _SURROGATE: Final = re.compile(r"<([A-Z0-9_]+):(sf1:[A-Za-z0-9_-]+)>")
 _NOT_LABEL: Final = re.compile(r"[^A-Z0-9]+")
 _CONTEXT_KEY: Final = "kind"
+_POSITION: Final = operator.attrgetter("start", "end")
+_HOLDS_BACK: Final = frozenset(action for action in TextAction if action.holds_back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +283,7 @@ class Redactor:
         ctx = self._context(context)
         spans, unchanged = self._spans(text, findings, ctx)
         counts = _count(spans)
-        held = [span.spec.action for span in spans if span.spec.action.holds_back]
+        held = [span.spec.action for span in spans if span.spec.action in _HOLDS_BACK]
         if held:
             return Redaction(None, max(held, key=lambda action: action.strictness), (), counts, unchanged)
         return self._apply(text, spans, ctx, vault, counts, unchanged)
@@ -303,14 +305,16 @@ class Redactor:
     def _spans(self, text: str, findings: Iterable[Finding], ctx: EncryptionContext | None) -> tuple[list[_Span], int]:
         spans: list[_Span] = []
         unchanged = 0
-        for finding in sorted(findings, key=lambda f: (f.start, f.end)):
+        for finding in sorted(findings, key=_POSITION):
             if not 0 <= finding.start < finding.end <= len(text):
                 raise ValueError(
                     f"finding {finding.start}..{finding.end} lies outside a text of {len(text)} characters; "
                     "pass the findings of this text"
                 )
-            kind = str(finding.kind)  # an EntityKind or a custom detector's name: plain text from here on
-            if self._already_redacted(text[finding.start : finding.end], kind, ctx):
+            kind = finding.kind
+            if kind.__class__ is not str:
+                kind = str(kind)  # an EntityKind or a custom detector's name: plain text from here on
+            if text[finding.start] == "<" and self._already_redacted(text[finding.start : finding.end], kind, ctx):
                 unchanged += 1
                 continue
             spec = self.action_for(kind)
@@ -463,7 +467,7 @@ def _placeholders(text: str, spans: Sequence[_Span], vault: PlaceholderVault | N
     if not wanted:
         return {}
     # Placeholder-shaped text already in the input is never issued again, so a restore cannot confuse the two.
-    reserved = {match.group() for match in PLACEHOLDER_PATTERN.finditer(text)}
+    reserved = {match.group() for match in PLACEHOLDER_PATTERN.finditer(text)} if "<" in text else set()
     items = [(span.kind, text[span.start : span.end]) for _, span in wanted]
     made = vault.placeholders_for(items, reserved=reserved) if vault is not None else _number(items, reserved)
     return {index: placeholder for (index, _), placeholder in zip(wanted, made, strict=True)}
@@ -518,5 +522,9 @@ def _check_keep_last(keep_last: int) -> int:
 
 
 def _count(spans: Sequence[_Span]) -> tuple[ActionCount, ...]:
-    counter = Counter((kind, span.spec.action) for span in spans for kind in span.kinds)
+    counter: dict[tuple[str, TextAction], int] = {}
+    for span in spans:
+        action = span.spec.action
+        for kind in span.kinds:
+            counter[kind, action] = counter.get((kind, action), 0) + 1
     return tuple(ActionCount(kind, action, count) for (kind, action), count in sorted(counter.items()))
