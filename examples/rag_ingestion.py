@@ -14,7 +14,7 @@ Run: python examples/rag_ingestion.py
 import tempfile
 from pathlib import Path
 
-from sfshield import Classification, Shield, load_classification
+from sfshield import Shield, load_classification
 from sfshield.audit import AuditPipeline, JsonlAuditSink, verify_audit_file
 from sfshield.crypto import EnvelopeCipher, SQLiteKeyStore, TokenKind, TokenRef, TokenStore
 from sfshield.dlp import QuarantineStore
@@ -54,25 +54,16 @@ with EmbeddedOrg(orgs=1, size=10) as org, tempfile.TemporaryDirectory() as folde
         # case text holding credentials is held back here, encrypted, for review
         quarantine = QuarantineStore(cipher, Path(folder) / "quarantine.db", audit=audit)
 
-        def shield_for(policy: Classification) -> Shield:
-            # Called for each version of the merged labels: the same keys, audit trail and quarantine every time.
-            return Shield(
-                policy,
-                tenant=config.tenant,
-                org_id=config.org_id,
-                audit=audit,
-                pseudonym_key=pseudonym_key,
-                encryptor=cipher,
-                quarantine=quarantine,
-            )
-
-        client = TenantClient(
-            config,
-            shield=shield_for,
-            classification=load_classification(HERE / "policy.toml"),  # the rules; the org adds its labels
-            token_store=tokens,
-            session=org.session(),
+        shield = Shield(
+            load_classification(HERE / "policy.toml"),  # the rules; the client merges the org's labels over them
+            tenant=config.tenant,
+            org_id=config.org_id,
+            audit=audit,
+            pseudonym_key=pseudonym_key,
+            encryptor=cipher,
+            quarantine=quarantine,
         )
+        client = TenantClient(config, shield=shield, token_store=tokens, session=org.session())
         labels = client.load_labels()  # optional: query() loads them itself, and again after labels_ttl
         print(f"labels {labels.version}: {labels.custom_metadata_records} Custom Metadata records merged")
         chunks = []

@@ -47,7 +47,6 @@ SALESFORCE = [
     "OrgLabels",
     "PrivilegeReport",
     "RequestPolicy",
-    "ShieldFactory",
     "TenantClient",
     "TenantConfig",
     "TenantRegistry",

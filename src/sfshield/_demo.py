@@ -25,7 +25,7 @@ from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
 from sfshield.dlp import QuarantineStore
 from sfshield.exceptions import PrivilegeError, QueryRejectedError, ScopeError
 from sfshield.filtering import FilterResult
-from sfshield.salesforce import OrgLabels, ShieldFactory, TenantClient, TenantConfig
+from sfshield.salesforce import OrgLabels, TenantClient, TenantConfig
 from sfshield.shield import Shield
 from sfshield.testing import InMemoryKeyProvider
 from sfshield.testing.org import EmbeddedOrg
@@ -64,8 +64,7 @@ def run_demo(out: Path | None = None) -> int:
         with JsonlAuditSink(folder / "audit.jsonl") as sink:
             audit = AuditPipeline(sinks=[sink])
             quarantine = QuarantineStore(cipher, folder / "quarantine.db", audit=audit)
-            factories = [_shield_factory(org, i, audit, quarantine) for i in (0, 1)]
-            clients = [_client(org, i, factories[i], tokens) for i in (0, 1)]
+            clients = [_client(org, i, _shield(org, i, audit, quarantine), tokens) for i in (0, 1)]
             _say(f"\n{_TENANTS[0]}: logged in with its own OAuth client; org, scope, user and privileges checked")
             labels = clients[0].load_labels()
             _show_labels(labels)
@@ -118,30 +117,22 @@ def _store_secret(tokens: TokenStore, config: TenantConfig, secret: str) -> None
     tokens.put(ref, secret)
 
 
-def _shield_factory(org: EmbeddedOrg, index: int, audit: AuditPipeline, quarantine: QuarantineStore) -> ShieldFactory:
-    """How tenant ``index``'s Shield is built for each version of its labels; its keys stay the same across them."""
-    pseudonym_key = PseudonymKey.generate()
-
-    def build(policy: Classification) -> Shield:
-        return Shield(
-            policy,
-            tenant=_TENANTS[index],
-            org_id=org.handles[index].org_id,
-            audit=audit,
-            pseudonym_key=pseudonym_key,
-            quarantine=quarantine,
-        )
-
-    return build
+def _shield(org: EmbeddedOrg, index: int, audit: AuditPipeline, quarantine: QuarantineStore) -> Shield:
+    """Tenant ``index``'s Shield under the demo rules; its client merges the org's labels over them."""
+    return Shield(
+        load_demo_policy(),
+        tenant=_TENANTS[index],
+        org_id=org.handles[index].org_id,
+        audit=audit,
+        pseudonym_key=PseudonymKey.generate(),
+        quarantine=quarantine,
+    )
 
 
-def _client(
-    org: EmbeddedOrg, index: int, shield: Shield | ShieldFactory, tokens: TokenStore, **changes: Any
-) -> TenantClient:
+def _client(org: EmbeddedOrg, index: int, shield: Shield, tokens: TokenStore, **changes: Any) -> TenantClient:
     config = _config(org, index, **changes)
     _store_secret(tokens, config, org.handles[index].client_secret)
-    base = load_demo_policy() if config.labels_from_org else None
-    client = TenantClient(config, shield=shield, classification=base, token_store=tokens, session=org.session())
+    client = TenantClient(config, shield=shield, token_store=tokens, session=org.session())
     client.connect()
     return client
 

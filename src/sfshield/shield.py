@@ -85,6 +85,10 @@ class Shield:
     ) -> None:
         if not tenant:
             raise ValueError("tenant must be a non-empty id")
+        # What with_policy passes on (the keys and stores are shared, not copied).
+        self._pseudonym_key = pseudonym_key
+        self._encryptor = encryptor
+        self._scanner = scanner
         self.policy = policy
         self.tenant = tenant
         self.org_id = org_id
@@ -112,6 +116,28 @@ class Shield:
 
     def __repr__(self) -> str:
         return f"Shield(tenant={self.tenant!r}, policy={self.policy.version!r})"
+
+    def with_policy(self, policy: Classification, /) -> Shield:
+        """A Shield like this one (tenant, audit trail, keys, encryptor, scanner, quarantine) under ``policy``.
+
+        For a policy that changes while the tenant's pipeline runs (labels reloaded from the org): the new Shield
+        records its ``policy_loaded`` event like any other, and this one keeps working under its own policy.
+
+        Raises:
+            UnknownPurposeError: this Shield's ``default_purpose`` is not known to ``policy``.
+            AuditSinkError: recording that the policy came into force failed.
+        """
+        return Shield(
+            policy,
+            tenant=self.tenant,
+            audit=self.audit,
+            org_id=self.org_id,
+            pseudonym_key=self._pseudonym_key,
+            encryptor=self._encryptor,
+            default_purpose=self.default_purpose,
+            scanner=self._scanner,
+            quarantine=self._quarantine,
+        )
 
     def __reduce__(self) -> Any:
         raise TypeError("a Shield holds keys and cannot be pickled; build one per process")

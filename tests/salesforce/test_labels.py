@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ from sfshield import Shield
 from sfshield._demo import load_demo_policy
 from sfshield.audit import AuditPipeline, InMemoryAuditSink, OperationBlocked, Outcome
 from sfshield.audit.events import LabelsLoaded, event_from_json
-from sfshield.classification import Classification, CustomMetadataFields
+from sfshield.classification import CustomMetadataFields
 from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
 from sfshield.exceptions import (
     ClassificationError,
@@ -56,7 +56,11 @@ class Setup:
     client: TenantClient
     sink: InMemoryAuditSink
     clock: Clock
-    built: list[Classification] = field(default_factory=list)
+
+    @property
+    def built(self) -> list[str]:
+        """The policy hashes of the Shields that came into force (one ``policy_loaded`` event each), in order."""
+        return [event.policy_sha256 for event in self.sink.events if event.kind == "policy_loaded"]
 
     def metadata_reads(self) -> int:
         """How many Custom Metadata queries the org served."""
@@ -106,25 +110,23 @@ def setup(org: EmbeddedOrg, *, source: LabelSource | None = None, **changes: Any
     sink = InMemoryAuditSink()
     audit = AuditPipeline(sinks=[sink])
     clock = Clock()
-    built: list[Classification] = []
-
-    def shield_for(policy: Classification) -> Shield:
-        built.append(policy)
-        return Shield(
-            policy, tenant=config.tenant, org_id=config.org_id, audit=audit, pseudonym_key=PseudonymKey(bytes(32))
-        )
-
+    shield = Shield(
+        load_demo_policy(),
+        tenant=config.tenant,
+        org_id=config.org_id,
+        audit=audit,
+        pseudonym_key=PseudonymKey(bytes(32)),
+    )
     client = TenantClient(
         config,
-        shield=shield_for,
-        classification=load_demo_policy(),
+        shield=shield,
         token_store=token_store(org, config),
         session=org.session(),
         policy=RequestPolicy(backoff=0.01, max_backoff=0.02, attempts=3, sleep=lambda _: None),
         clock=clock,
         label_source=source,
     )
-    return Setup(org, client, sink, clock, built)
+    return Setup(org, client, sink, clock)
 
 
 def policy_row(org: EmbeddedOrg, developer_name: str) -> dict[str, Any]:
@@ -229,7 +231,7 @@ class TestVersionAndCache:
             labelled.client.query(OPPORTUNITIES, purpose="training")
         new = labelled.client.load_labels()
         assert new.sha256 != old.sha256 and new.modstamp == datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
-        assert [p.sha256 for p in labelled.built] == [load_demo_policy().sha256, old.sha256, new.sha256]
+        assert labelled.built == [load_demo_policy().sha256, old.sha256, new.sha256]
 
     def test_the_same_labels_read_again_keep_their_shield(self, org: EmbeddedOrg) -> None:
         """A reload that finds the same labels builds no new Shield (no new policy came into force)."""
@@ -333,30 +335,23 @@ class TestFailClosed:
 
 
 class TestArguments:
-    def test_a_ready_shield_is_refused_when_labels_come_from_the_org(self, org: EmbeddedOrg) -> None:
-        """A tenant with labels_from_org needs a factory: a fixed Shield could not follow the labels."""
-        config = config_for(org)
-        shield = Shield(load_demo_policy(), tenant="acme", audit=InMemoryAuditSink())
-        with pytest.raises(ConfigurationError, match="shield=<a function"):
-            TenantClient(config, shield=shield, token_store=token_store(org, config))
+    def test_the_shield_must_be_the_tenants(self, org: EmbeddedOrg) -> None:
+        """Another tenant's Shield is refused, with labels from the org or without."""
+        for config in (config_for(org), config_for(org, labels_from_org=False)):
+            other = Shield(load_demo_policy(), tenant="other", audit=InMemoryAuditSink())
+            with pytest.raises(ConfigurationError, match="per tenant"):
+                TenantClient(config, shield=other, token_store=token_store(org, config))
 
-    def test_arguments_that_do_not_fit_together_are_refused(self, org: EmbeddedOrg) -> None:
-        """A Shield with a classification, a factory without one, a non-callable, or a factory's wrong result."""
-        config, plain = config_for(org), config_for(org, labels_from_org=False)
-        store = token_store(org, config)
-        policy = load_demo_policy()
-        shield = Shield(policy, tenant="acme", audit=InMemoryAuditSink())
-        with pytest.raises(TypeError, match="ready Shield brings its own policy"):
-            TenantClient(plain, shield=shield, classification=policy, token_store=store)
-        with pytest.raises(TypeError, match="needs classification="):
-            TenantClient(config, shield=lambda p: shield, token_store=store)
-        with pytest.raises(TypeError, match="a Shield or a function"):
-            TenantClient(config, shield=policy, classification=policy, token_store=store)  # type: ignore[arg-type]
-        with pytest.raises(TypeError, match="returned Classification"):
-            TenantClient(config, shield=lambda p: p, classification=policy, token_store=store)  # type: ignore[arg-type,return-value]
-        other = Shield(policy, tenant="other", audit=InMemoryAuditSink())
-        with pytest.raises(ConfigurationError, match="per tenant"):
-            TenantClient(config, shield=lambda p: other, classification=policy, token_store=store)
+    def test_with_policy_keeps_everything_but_the_policy(self) -> None:
+        """Shield.with_policy: same tenant, org, audit trail and keys; the new policy; its policy_loaded event."""
+        sink = InMemoryAuditSink()
+        shield = Shield(
+            load_demo_policy(), tenant="acme", org_id=None, audit=sink, pseudonym_key=PseudonymKey(bytes(32))
+        )
+        merged = load_demo_policy().with_labels({})
+        other = shield.with_policy(merged)
+        assert (other.tenant, other.org_id, other.audit, other.policy) == ("acme", None, shield.audit, merged)
+        assert [e.kind for e in sink.events] == ["policy_loaded", "policy_loaded"]
 
     @pytest.mark.parametrize(
         "source",

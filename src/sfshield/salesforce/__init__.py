@@ -13,7 +13,7 @@
 """
 
 from sfshield.salesforce.calls import CALL_OPTIONS, ApiUsage, RequestPolicy
-from sfshield.salesforce.client import ShieldFactory, TenantClient
+from sfshield.salesforce.client import TenantClient
 from sfshield.salesforce.errors import translate_error, translate_errors
 from sfshield.salesforce.labels import LabelSource, OrgLabels, load_org_labels
 from sfshield.salesforce.oauth import AccessToken, Grant, client_credentials, jwt_bearer, revoke, verify_grant
@@ -33,7 +33,6 @@ __all__ = [
     "OrgLabels",
     "PrivilegeReport",
     "RequestPolicy",
-    "ShieldFactory",
     "TenantClient",
     "TenantConfig",
     "TenantRegistry",

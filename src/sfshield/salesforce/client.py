@@ -45,7 +45,6 @@ from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
-from sfshield.classification import Classification
 from sfshield.exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -75,16 +74,13 @@ if TYPE_CHECKING:
     from sfshield.crypto import EventSealer, TokenStore
     from sfshield.salesforce.tenancy import TenantConfig
 
-__all__ = ["API_VERSION", "ExportPosition", "ShieldFactory", "TenantClient"]
+__all__ = ["API_VERSION", "ExportPosition", "TenantClient"]
 
 _EXPORT_LIMIT: Final = 1_000_000_000
 _MAX_POLLS: Final = 600
 _TIMEOUT: Final = (5.0, 120.0)
 _FIELD_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}(?:\.[A-Za-z][A-Za-z0-9_]{0,79}){0,5}")
 _REQUEST_ID_HEADER: Final = "X-SFDC-REQUEST-ID"
-
-ShieldFactory = Callable[[Classification], Shield]
-"""Builds the tenant's Shield for a classification: ``lambda policy: Shield(policy, tenant=..., audit=..., ...)``."""
 
 
 def _utc_now() -> datetime:
@@ -105,12 +101,11 @@ class TenantClient:
 
     Args:
         config: the tenant (org id, OAuth client, allowed purposes and objects, where labels come from …).
-        shield: the tenant's Shield (its policy, audit trail, pseudonym key, cipher, quarantine), whose policy is
-            used as it is; or a :data:`ShieldFactory` that builds one for a classification, which a tenant with
-            ``labels_from_org`` needs: the client then builds a Shield for each version of the merged labels.
-            A Shield's ``tenant`` must be ``config.tenant``.
+        shield: the tenant's Shield (its policy, audit trail, pseudonym key, cipher, quarantine); its ``tenant``
+            must be ``config.tenant``. With ``labels_from_org``, its policy is the base the org's labels are merged
+            over, and the client uses :meth:`Shield.with_policy <sfshield.Shield.with_policy>` for each version of
+            the merged labels.
         token_store: where the tenant's client secret or private key and its access token are kept.
-        classification: the base policy, with a factory (the org's labels are merged over it).
         session: the ``requests.Session`` to use (TLS verification must be on); default a new one.
         policy: timeouts, retries and the API-usage threshold.
         check_privileges_on_connect: query the integration user's rights on :meth:`connect` and refuse to run
@@ -119,9 +114,7 @@ class TenantClient:
         label_source: which Custom Metadata Type (and whether ``FieldDefinition``) labels are read from.
 
     Raises:
-        ConfigurationError: a Shield belongs to another tenant, the session does not verify TLS, or the tenant
-            takes its labels from the org but a ready Shield was given instead of a factory.
-        TypeError: ``classification`` is missing with a factory, or given with a Shield.
+        ConfigurationError: the Shield belongs to another tenant, or the session does not verify TLS.
     """
 
     def __init__(
@@ -129,9 +122,8 @@ class TenantClient:
         config: TenantConfig,
         /,
         *,
-        shield: Shield | ShieldFactory,
+        shield: Shield,
         token_store: TokenStore,
-        classification: Classification | None = None,
         session: requests.Session | None = None,
         policy: RequestPolicy | None = None,
         check_privileges_on_connect: bool = True,
@@ -139,7 +131,8 @@ class TenantClient:
         label_source: LabelSource | None = None,
     ) -> None:
         self._config = config
-        self._shield, self._factory = _shield_and_factory(shield, classification, config)
+        _check_tenant(shield, config)
+        self._shield = shield
         self._policy = policy or RequestPolicy()
         self._session = session or requests.Session()
         adapter = _TaggingAdapter()
@@ -337,7 +330,7 @@ class TenantClient:
         with self._labels_lock:
             labels = self._fresh_labels(refresh=False)
             if self._labelled is None or self._labelled.policy.sha256 != labels.sha256:
-                self._labelled = self._build(labels.classification)
+                self._labelled = self._shield.with_policy(labels.classification)
             return self._labelled
 
     def _fresh_labels(self, *, refresh: bool) -> OrgLabels:
@@ -352,10 +345,6 @@ class TenantClient:
             self._reader, base, self._config, audit=self._shield.audit, now=self._clock(), source=self._label_source
         )
         return self._labels
-
-    def _build(self, classification: Classification) -> Shield:
-        assert self._factory is not None  # noqa: S101 - labels_from_org is refused without a factory
-        return _built(self._factory, classification, self._config)
 
     def _create_job(self, soql: str) -> str:
         body = self._bulk("POST", "jobs/query", json={"operation": "query", "query": soql})
@@ -482,37 +471,6 @@ def _code(response: requests.Response) -> str | None:
         code = body[0].get("errorCode")
         return str(code)[:64] if isinstance(code, str) and code.isupper() else None
     return None
-
-
-def _shield_and_factory(
-    shield: Shield | ShieldFactory, classification: Classification | None, config: TenantConfig
-) -> tuple[Shield, ShieldFactory | None]:
-    """The base Shield and the factory (``None`` for a ready Shield), after checking the arguments fit together."""
-    if isinstance(shield, Shield):
-        if classification is not None:
-            raise TypeError("classification= goes with a Shield factory; a ready Shield brings its own policy")
-        _check_tenant(shield, config)
-        if config.labels_from_org:
-            raise ConfigurationError(
-                f"tenant {config.tenant!r} takes its labels from the org (labels_from_org), so the client builds a "
-                "Shield for each version of them: pass shield=<a function from a Classification to a Shield> and "
-                "classification=<the base policy> instead of a ready Shield"
-            )
-        return shield, None
-    if not callable(shield):
-        raise TypeError(f"shield must be a Shield or a function building one, not {type(shield).__name__}")
-    if not isinstance(classification, Classification):
-        raise TypeError("a Shield factory needs classification=, the base policy the org's labels are merged over")
-    return _built(shield, classification, config), shield
-
-
-def _built(factory: ShieldFactory, classification: Classification, config: TenantConfig) -> Shield:
-    """A Shield for ``classification`` from ``factory``, checked to be the tenant's."""
-    shield = factory(classification)
-    if not isinstance(shield, Shield):
-        raise TypeError(f"the Shield factory returned {type(shield).__name__}, not a Shield")
-    _check_tenant(shield, config)
-    return shield
 
 
 def _check_tenant(shield: Shield, config: TenantConfig) -> None:
