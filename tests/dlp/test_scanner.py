@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sfshield.dlp import Confidence, EntityKind, Finding, Scanner
+from sfshield.dlp import Confidence, EntityKind, Finding, Pattern, Scanner
 from sfshield.exceptions import ScanError
 
 K = EntityKind
@@ -164,6 +164,12 @@ def test_bad_input() -> None:
     assert not SCANNER.scan("")
     with pytest.raises(ValueError, match="unique"):
         Scanner([*SCANNER.patterns, SCANNER.patterns[0]])
+
+
+def test_a_pattern_re2_cannot_run_is_refused_by_name() -> None:
+    """Look-arounds are not RE2 syntax: the scanner says which pattern, with a ValueError (not the binding's error)."""
+    with pytest.raises(ValueError, match="'lookahead' is not valid RE2 syntax"):
+        Scanner([Pattern("lookahead", "X", r"a(?=b)")])
 
 
 def test_a_dictionary_of_ten_thousand_terms_costs_one_pass() -> None:

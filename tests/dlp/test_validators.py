@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
+from collections import Counter
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sfshield.dlp import validators as v
@@ -134,3 +138,81 @@ def test_jwt_and_session_token_structure() -> None:
 def test_entropy() -> None:
     assert v.entropy_bits_per_char("aaaaaaaa") == 0
     assert v.entropy_bits_per_char("abcdefgh") == 3
+
+
+def _luhn_by_definition(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2:
+            value = value * 2 - 9 if value * 2 > 9 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _card_number_by_ranges(text: str) -> bool:
+    digits = "".join(char for char in text if char in "0123456789")
+    if not 12 <= len(digits) <= 19 or len(set(digits)) == 1:
+        return False
+    for width, low, high, lengths in v._IIN_RANGES:
+        if len(digits) in lengths and low <= int(digits[:width]) <= high:
+            return v.luhn(digits)
+    return False
+
+
+def _iban_by_letters(text: str) -> bool:
+    compact = text.replace(" ", "").replace("-", "").upper()
+    if v.IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit() or not compact.isalnum():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+class TestFastChecksumsAgreeWithTheirDefinitions:
+    @given(st.text(alphabet="0123456789", max_size=40) | st.text(max_size=12))
+    def test_luhn(self, digits: str) -> None:
+        """The table-driven Luhn check gives the digit-by-digit result, for digits and for any other text."""
+        assert v.luhn(digits) is _luhn_by_definition(digits)
+
+    @given(
+        st.sampled_from(["", "4", "51", "2221", "2720", "34", "37", "6011", "65", "644", "3528", "300", "36", "62"]),
+        st.text(alphabet="0123456789 -", max_size=24) | st.text(alphabet="0123456789 -.x٣", max_size=24),
+    )
+    def test_card_number(self, prefix: str, rest: str) -> None:
+        """Looking the issuer up by prefix gives what walking the issuer ranges gives."""
+        assert v.card_number(prefix + rest) is _card_number_by_ranges(prefix + rest)
+
+    @given(
+        st.sampled_from(["DE", "GB", "FR", "NL", "XX", "de"]),
+        st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ -", min_size=10, max_size=34),
+    )
+    def test_iban(self, country: str, rest: str) -> None:
+        """Translating letters to their values gives the letter-by-letter number."""
+        assert v.iban(country + rest) is _iban_by_letters(country + rest)
+
+    def test_valid_values_still_validate(self) -> None:
+        """Known-good values pass the fast checks (a check that refused everything would agree with nothing)."""
+        assert v.luhn("79927398713")
+        assert not v.luhn("79927398710")
+        assert v.card_number("4111 1111 1111 1111")
+        assert v.iban("GB82 WEST 1234 5698 7654 32")
+
+    @given(st.text(alphabet="0123456789abcdefABCDEF:.%", max_size=45))
+    @example("2F:2A:B9:D9:D0:0A")
+    @example("1:2:3:4:5:6:7:8%eth:0")
+    def test_ipv6(self, text: str) -> None:
+        """Counting colons first refuses only what the address parser refuses."""
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            parsed = False
+        else:
+            parsed = True
+        assert v.ipv6(text) is (parsed and text.count(":") >= 3)
+
+    @given(st.text(max_size=60))
+    def test_entropy(self, text: str) -> None:
+        """The entropy is the same float as the textbook sum over character counts, in first-seen order."""
+        counts = Counter(text)
+        expected = -sum(c / len(text) * math.log2(c / len(text)) for c in counts.values()) if text else 0.0
+        assert v.entropy_bits_per_char(text) == expected

@@ -95,9 +95,14 @@ class Pattern:
     separated by one space are otherwise read as one long, invalid number)."""
     refine: Callable[[str], str | None] | None = field(default=None, compare=False)
     """Optionally returns a more specific kind for the matched text (a JWT issued by Salesforce)."""
+    prefilter: str | None = None
+    """What the scanner's one pass looks for instead of ``regex``, when a narrower expression can rule out texts
+    where no match would pass the validator (a national phone number has at least ten digits). It must match
+    wherever such a match could be, or findings are lost: ``tests/dlp/test_scanner_prefilters.py`` holds the
+    built-in ones to that."""
 
     def __post_init__(self) -> None:
-        for expression in (self.regex, self.confirm):
+        for expression in (self.regex, self.confirm, self.prefilter):
             if expression is None:
                 continue
             try:
@@ -162,8 +167,11 @@ _KEY_WORDS = (
 _IBAN_COUNTRIES = "|".join(sorted(validators.IBAN_LENGTHS))
 
 
+_NON_DIGITS = re.compile(r"[^0-9]+")
+
+
 def _plausible_birth_date(text: str) -> bool:
-    numbers = [int(part) for part in re.split(r"[^0-9]+", text) if part]
+    numbers = [int(part) for part in _NON_DIGITS.split(text) if part]
     if len(numbers) != 3:
         return False
     if numbers[0] > 31:  # year first: YYYY-MM-DD
@@ -182,7 +190,7 @@ def _plausible_birth_date(text: str) -> bool:
 
 
 def _phone(text: str) -> bool:
-    digits = re.sub(r"[^0-9]", "", text)
+    digits = _NON_DIGITS.sub("", text)
     if not 8 <= len(digits) <= 15 or len(set(digits)) <= 2:
         return False
     if text.startswith("+"):
@@ -230,7 +238,7 @@ def _generic_secret(text: str) -> bool:
             and (validators.entropy_bits_per_char(text) >= 4.0)
         )
     # Random hex carries at most 4 bits per character; 32-hex keys often measure just above 3.
-    floor = 3.0 if all(char in _HEX for char in text) else 3.5
+    floor = 3.0 if _HEX.issuperset(text) else 3.5
     return validators.entropy_bits_per_char(text) >= floor
 
 
@@ -291,6 +299,8 @@ def pii_patterns() -> list[Pattern]:
             validator=_phone,
             context=_PHONE_CONTEXT,
             shrink=True,
+            # _phone wants 10 to 12 digits after a trunk 0: dates (03.2027) and short numbers need not run.
+            prefilter=r"\b0[1-9](?:[ /.-]?[0-9]){8}",
         ),
         Pattern(
             "phone_digits",
@@ -360,6 +370,8 @@ def pii_patterns() -> list[Pattern]:
             r"\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7}\b",
             _C.LIKELY,
             validator=validators.ipv6,
+            # The validator wants three colons or more: times (12:30:45) need not run.
+            prefilter=r"\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){3,7}\b",
         ),
         Pattern(
             "date_of_birth",
