@@ -1,16 +1,23 @@
-"""Smoke tests of the end-to-end benchmark: it runs, every record arrives once or is held, nothing passes in clear."""
+"""Smoke tests of the end-to-end benchmark: it runs, every record arrives once or is held, nothing passes in clear.
+
+The org runs in a process of its own, as in the benchmark: these tests also check that the process always ends.
+"""
 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from collections.abc import Iterator
 
 import pytest
+import requests
 from benchmarks.bench_e2e import (
     E2E,
     FETCH,
     PURPOSE,
     Measurement,
+    OrgProcess,
     Pipeline,
     bench_policy,
     goals,
@@ -21,7 +28,6 @@ from benchmarks.bench_e2e import (
 )
 
 from sfshield.classification import Action
-from sfshield.testing import EmbeddedOrg
 
 _ORG_SIZE = 100  # Accounts: 332 Contacts with seed 0
 _SIZES = (100, 300)
@@ -30,8 +36,44 @@ _SIZES = (100, 300)
 @pytest.fixture(scope="module")
 def pipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     """The benchmark's tenant against a tiny seeded org, shared by the tests of this module."""
-    with EmbeddedOrg(orgs=1, size=_ORG_SIZE, seed=0) as org, pipeline(org, tmp_path_factory.mktemp("e2e")) as built:
+    with OrgProcess(size=_ORG_SIZE, seed=0) as org, pipeline(org, tmp_path_factory.mktemp("e2e")) as built:
         yield built
+
+
+def _running(pid: int | None) -> bool:
+    """Whether ``pid`` is still a process (not even a zombie: a zombie's owner has not waited for it)."""
+    assert pid is not None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class TestOrgProcess:
+    def test_the_org_serves_from_another_process_over_verified_tls(self, pipe: Pipeline) -> None:
+        """The org is another process; its certificate verifies against its CA only, not the default trust store."""
+        assert pipe.org.pid != os.getpid()
+        assert _running(pipe.org.pid)
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(pipe.org.instance_url, timeout=10)
+        assert pipe.org.cpu() > 0
+
+    def test_the_process_ends_even_when_the_body_fails(self) -> None:
+        """Leaving the context on an error stops the org process and leaves no child behind."""
+        pids: list[int | None] = []
+
+        def fail_inside() -> None:
+            with OrgProcess(size=2, seed=0) as org:
+                pids.append(org.pid)
+                assert _running(org.pid)
+                raise LookupError
+
+        with pytest.raises(LookupError):
+            fail_inside()
+        (pid,) = pids
+        assert not _running(pid)
+        assert not any(child.pid == pid for child in multiprocessing.active_children())
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +118,7 @@ class TestMeasure:
         """Times, rates and memory are finite and positive (no timing assertions beyond that)."""
         for t in result.timings:
             assert 0 < t.wall_s <= t.median_wall_s < math.inf
-            assert t.cpu_s > 0 and t.client_cpu_s > 0
+            assert t.cpu_s > 0 and t.client_cpu_s > 0 and t.org_cpu_s > 0
             assert math.isfinite(t.rate(t.wall_s)) and t.rate(t.wall_s) > 0
         for m in result.memory:
             assert m.e2e_peak > 0 and m.fetch_peak > 0 and m.rss_high_water > 0

@@ -44,6 +44,30 @@ class TestPseudonyms:
         assert p("Ann@Example.com", kind="email") == p("ann@example.com", kind="email")
 
 
+_FROZEN_KEY = bytes(range(32))
+_FROZEN = [
+    ("Ada Lovelace", "name", "name_63a77c57b48fc7aef59451dfd2"),
+    ("  Ada@Example.COM ", "email", "email_ef16e6c0da7efcac0490a3f00f"),
+    ("ada@example.com", "Email", "email_ef16e6c0da7efcac0490a3f00f"),
+    (42, "Account Number", "account_number_89bc3f1f3692f48203d22d699b"),
+    ({"city": "Paris", "zip": "75001"}, "address", "address_b69e3d3938a2debf926c7a4132"),
+    (True, "flag", "flag_58c0801b5cd94f6fa37a50f335"),
+    ("x", "!!!", "value_ae87257594550c658a6c86a172"),
+    ("0035g00000ABCDEAA2", "Contact.Id", "contact_id_69ec60582f4019c9939bd95f78"),
+    ("name_63a77c57b48fc7aef59451dfd2", "email", "email_0e43e73563a4781a69aeeb0ff5"),
+    ("name_63a77c57b48fc7aef59451dfd2", "name", "name_63a77c57b48fc7aef59451dfd2"),
+    ("name_63a77c57b48fc7aef59451dfd3", "name", "name_510c07eb1c6c8a85b2ca166e44"),
+]
+"""Pseudonyms under a fixed key, recorded once: the format and the bytes hashed must never change."""
+
+
+class TestFrozenPseudonyms:
+    @pytest.mark.parametrize(("value", "kind", "expected"), _FROZEN)
+    def test_pseudonyms_match_the_recorded_ones(self, value: object, kind: str, expected: str) -> None:
+        """Each value gives the pseudonym recorded for it; an own pseudonym of the same kind is left alone."""
+        assert Pseudonymizer(PseudonymKey(_FROZEN_KEY))(value, kind=kind) == expected
+
+
 class TestPseudonymKey:
     def test_the_key_never_appears_in_repr_and_cannot_be_pickled(self) -> None:
         """A key's repr hides its value and pickling is refused."""

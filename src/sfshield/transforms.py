@@ -19,7 +19,7 @@ import hmac
 import json
 import re
 import secrets
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 __all__ = ["PseudonymKey", "Pseudonymizer", "mask_value"]
 
@@ -28,6 +28,7 @@ _DIGEST_HEX = 20
 _CHECK_HEX = 6
 _PSEUDONYM = re.compile(rf"^[a-z0-9_]+_([0-9a-f]{{{_DIGEST_HEX}}})([0-9a-f]{{{_CHECK_HEX}}})$")
 _PREFIX_CHARS = re.compile(r"[^a-z0-9]+")
+_MAX_KINDS = 1024
 
 
 class PseudonymKey:
@@ -75,37 +76,74 @@ class PseudonymKey:
         """Return HMAC-SHA256 of ``message`` under this key."""
         return hmac.digest(self._key, message, hashlib.sha256)
 
+    def keyed(self, prefix: bytes = b"", /) -> hmac.HMAC:
+        """Return an HMAC-SHA256 under this key that has absorbed ``prefix``: ``.copy()`` it for each message.
+
+        ``keyed(a).copy()`` updated with ``b`` digests to ``digest(a + b)``, without keying a new HMAC each time.
+        """
+        return hmac.new(self._key, prefix, hashlib.sha256)
+
 
 class Pseudonymizer:
     """Turns values into stable keyed pseudonyms for one tenant (see the module docstring for the format)."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "_kinds")
 
     def __init__(self, key: PseudonymKey, /) -> None:
         self._key = key
+        self._kinds: dict[str, _Kind] = {}
 
     def __repr__(self) -> str:
         return "Pseudonymizer(<key redacted>)"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Pseudonymizer cannot be pickled: it holds a PseudonymKey")
 
     def __call__(self, value: Any, /, *, kind: str) -> str | None:
         """Return the pseudonym of ``value`` for ``kind``; ``None`` stays ``None``."""
         if value is None:
             return None
-        prefix = _prefix(kind)
-        if isinstance(value, str) and self._is_own(value, prefix):
+        spec = self._kinds.get(kind) or self._kind(kind)
+        if isinstance(value, str) and value.startswith(spec.start) and self._is_own(value, spec):
             return value
-        digest = self._key.digest(b"sfshield/pseudonym/v1\x00" + prefix.encode() + b"\x00" + _canonical(value, prefix))
-        head = digest.hex()[:_DIGEST_HEX]
-        return f"{prefix}_{head}{self._check(prefix, head)}"
+        mac = spec.value_mac.copy()
+        mac.update(_canonical(value, spec.prefix))
+        head = mac.hexdigest()[:_DIGEST_HEX]
+        return f"{spec.start}{head}{_check(spec, head)}"
 
-    def _check(self, prefix: str, head: str) -> str:
-        return self._key.digest(f"sfshield/pseudonym-check/v1\x00{prefix}\x00{head}".encode()).hex()[:_CHECK_HEX]
+    def _kind(self, kind: str) -> _Kind:
+        prefix = _prefix(kind)
+        spec = _Kind(
+            prefix,
+            prefix + "_",
+            self._key.keyed(b"sfshield/pseudonym/v1\x00" + prefix.encode() + b"\x00"),
+            self._key.keyed(f"sfshield/pseudonym-check/v1\x00{prefix}\x00".encode()),
+        )
+        if len(self._kinds) < _MAX_KINDS:  # kinds come from the policy; bound the cache all the same
+            self._kinds[kind] = spec
+        return spec
 
-    def _is_own(self, value: str, prefix: str) -> bool:
+    @staticmethod
+    def _is_own(value: str, spec: _Kind) -> bool:
         match = _PSEUDONYM.match(value)
-        if match is None or not value.startswith(prefix + "_"):
+        if match is None:
             return False
-        return hmac.compare_digest(match.group(2), self._check(prefix, match.group(1)))
+        return hmac.compare_digest(match.group(2), _check(spec, match.group(1)))
+
+
+class _Kind(NamedTuple):
+    """What a pseudonym of one kind starts with, and the HMACs keyed and domain-separated for it (copied per value)."""
+
+    prefix: str
+    start: str
+    value_mac: hmac.HMAC
+    check_mac: hmac.HMAC
+
+
+def _check(spec: _Kind, head: str) -> str:
+    mac = spec.check_mac.copy()
+    mac.update(head.encode())
+    return mac.hexdigest()[:_CHECK_HEX]
 
 
 @functools.lru_cache(maxsize=256)

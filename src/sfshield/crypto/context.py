@@ -16,8 +16,8 @@ different contexts can never produce the same bytes. ``object`` is accepted as a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Final
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final, NamedTuple
 
 from sfshield.protocols import FieldContext
 
@@ -64,7 +64,7 @@ class EncryptionContext(Mapping[str, str]):
     """The canonical associated-data bytes (without the envelope header)."""
     scope: tuple[str, str]
     """``(tenant, purpose)``: which keys the context selects."""
-    _split: tuple[bytes, bytes, int] | None
+    _split: _RecordSplit | None
 
     def __init__(self, pairs: Mapping[str, str] | None = None, /, **kwargs: str) -> None:
         merged: dict[str, str] = {}
@@ -112,17 +112,25 @@ class EncryptionContext(Mapping[str, str]):
             return self.replace(record_id=record_id)
         if not isinstance(record_id, str) or not record_id or len(record_id) > _MAX_VALUE_CHARS:
             raise ValueError(f"context value for 'record_id' must be 1 to {_MAX_VALUE_CHARS} characters")
-        split = self._split
-        if split is None:
-            before = {k: v for k, v in self._pairs.items() if k < "record_id"}
-            after = {k: v for k, v in self._pairs.items() if k > "record_id"}
-            split = (_encode_pairs(before), _encode_pairs(after), len(self._pairs) + 1)
-            object.__setattr__(self, "_split", split)
-        pairs = dict(sorted({**self._pairs, "record_id": record_id}.items()))
+        split = self._split or self._split_at_record()
         clone = EncryptionContext.__new__(EncryptionContext)
-        head = _lp(_DOMAIN_TAG) + split[2].to_bytes(1, "big")
-        clone._set(pairs, head + split[0] + _RECORD_KEY + _lp(record_id.encode()) + split[1])  # noqa: SLF001
+        _set_pairs(clone, {**split.before, "record_id": record_id, **split.after})
+        _set_aad(clone, split.head + _lp(record_id.encode()) + split.tail)
+        _set_tenant(clone, self.tenant)
+        _set_purpose(clone, self.purpose)
+        _set_scope(clone, self.scope)
+        _set_split(clone, None)
         return clone
+
+    def _split_at_record(self) -> _RecordSplit:
+        """Encode once what comes before and after a ``record_id`` pair, for :meth:`with_record`."""
+        before = {k: v for k, v in self._pairs.items() if k < "record_id"}
+        after = {k: v for k, v in self._pairs.items() if k > "record_id"}
+        count = (len(self._pairs) + 1).to_bytes(1, "big")
+        head = _lp(_DOMAIN_TAG) + count + _encode_pairs(before) + _RECORD_KEY
+        split = _RecordSplit(before, after, head, _encode_pairs(after))
+        object.__setattr__(self, "_split", split)
+        return split
 
     def replace(self, **changes: str | None) -> EncryptionContext:
         """A copy with some keys changed; a value of ``None`` removes the key."""
@@ -168,6 +176,32 @@ class EncryptionContext(Mapping[str, str]):
 
 
 _RECORD_KEY: Final = _lp(b"record_id")
+
+
+# with_record() runs once per encrypted value: it fills a clone's slots through their descriptors, skipping the
+# immutability guard in __setattr__ and the sorting and validation of __init__ (its parts are already valid).
+def _slot_setter(name: str) -> Callable[[EncryptionContext, Any], None]:
+    setter: Callable[[EncryptionContext, Any], None] = EncryptionContext.__dict__[name].__set__
+    return setter
+
+
+_set_pairs = _slot_setter("_pairs")
+_set_aad = _slot_setter("aad")
+_set_tenant = _slot_setter("tenant")
+_set_purpose = _slot_setter("purpose")
+_set_scope = _slot_setter("scope")
+_set_split = _slot_setter("_split")
+
+
+class _RecordSplit(NamedTuple):
+    """A context's pairs around where ``record_id`` sorts, and its encoding up to that value and after it."""
+
+    before: dict[str, str]
+    after: dict[str, str]
+    head: bytes
+    """Domain tag, pair count (one more), the pairs before and the ``record_id`` key."""
+    tail: bytes
+    """The pairs after."""
 
 
 def _encode_pairs(ordered: dict[str, str]) -> bytes:
