@@ -126,6 +126,15 @@ class Detector(Protocol):
 
     **Protocol:** ``detect`` returns findings with offsets and kinds, never the matched text, and raises on
     internal failure so the scanner can fail closed.
+
+    The scanner also takes a plain function ``(text) -> findings`` in place of an object; findings that carry no
+    ``detector`` name of their own are named after the function::
+
+        def order_numbers(text: str) -> list[Finding]:
+            return [Finding(m.start(), m.end(), "ORDER_NUMBER", Confidence.LIKELY, "order_numbers")
+                    for m in ORDER_NUMBER.finditer(text)]
+
+        Scanner(detectors=[order_numbers])
     """
 
     def detect(self, text: str, /) -> Iterable[FindingLike]:

@@ -156,6 +156,33 @@ def test_a_detector_reporting_an_impossible_span_fails_closed() -> None:
         Scanner(detectors=[Liar()]).scan("short text")
 
 
+def test_a_plain_function_is_a_detector_named_after_itself() -> None:
+    """A function ``(text) -> findings`` works as a detector, and its findings carry the function's name."""
+
+    def ticket_ids(text: str) -> Iterable[_Hit]:
+        start = text.find("TCK-")
+        return [_Hit("TICKET_ID", start, start + 8)] if start >= 0 else []
+
+    (finding,) = Scanner(detectors=[ticket_ids]).scan("see TCK-1234 today")
+    assert (finding.kind, finding.start, finding.end, finding.detector) == ("TICKET_ID", 4, 12, "ticket_ids")
+
+
+def test_a_failing_function_detector_fails_closed() -> None:
+    """A function detector that raises makes the scan fail closed, like an object detector."""
+
+    def broken(text: str) -> Iterable[_Hit]:
+        raise RuntimeError("secret " + text)
+
+    with pytest.raises(ScanError):
+        Scanner(detectors=[broken]).scan("anything")
+
+
+def test_a_detector_must_have_detect_or_be_callable() -> None:
+    """An object with no ``detect`` method that is not callable is refused when the scanner is built."""
+    with pytest.raises(TypeError, match=r"detect\(text\) method or a function"):
+        Scanner(detectors=[WordDetector("x").word])  # type: ignore[list-item]
+
+
 def test_bad_input() -> None:
     with pytest.raises(TypeError):
         SCANNER.scan(b"bytes")  # type: ignore[arg-type]

@@ -17,8 +17,7 @@ import re2
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sfshield.dlp import Confidence, EntityKind, Finding, Pattern, Scanner
-from sfshield.dlp import scanner as scanner_module
+from sfshield.dlp import Confidence, EntityKind, Finding, Pattern, Scanner, _candidates, _prefilter, _spans
 from sfshield.dlp.patterns import default_patterns
 
 # benchmarks/ is a top-level directory beside src/, not an installed package.
@@ -38,7 +37,7 @@ def reference(scanner: Scanner, text: str, field: str | None = None) -> tuple[Fi
     rules = scanner._rules
     if not _surrogates(text):
         rules = tuple(rule for rule in rules if re2.search(rule.pattern.regex, text, _OPTIONS))
-    candidates = scanner_module._find(rules, text, field, None, None, re2_spans=False, exclusions=True)
+    candidates = _candidates.find(rules, text, field, None, None, re2_spans=False, exclusions=True)
     return scanner._resolve(text, candidates) if candidates else ()
 
 
@@ -126,7 +125,7 @@ class TestOnePass:
 
     def test_loosening_keeps_small_repetitions_and_escapes(self) -> None:
         """Counts up to 12 stay; larger ones become unbounded from 12; escaped braces and classes are untouched."""
-        loosened = scanner_module._loosened
+        loosened = _prefilter.loosened
         assert loosened(r"a{3}b{1,12}") == r"a{3}b{1,12}"
         assert loosened(r"a{20}b{0,63}c{1,99}d{40,}") == r"a{12,}b*c+d{12,}"
         assert loosened(r"\{20}[{]{3}\x{17f}{14}") == r"\{20}[{]{3}\x{17f}{12,}"
@@ -137,7 +136,7 @@ class TestOnePass:
         """The one pass may see more than the patterns, never less."""
         for pattern in default_patterns(dictionary=corpus.CODE_NAMES):
             if re2.search(pattern.regex, text):
-                assert re2.search(scanner_module._loosened(pattern.regex), text), pattern.name
+                assert re2.search(_prefilter.loosened(pattern.regex), text), pattern.name
 
     def test_a_dictionary_term_with_a_case_variant_of_an_ascii_letter_is_left_to_re(self) -> None:
         """The Kelvin sign matches k in both engines, so RE2 does not find that dictionary's spans; re still does."""
@@ -148,7 +147,7 @@ class TestOnePass:
 
     def test_only_four_letters_fold_to_ascii(self) -> None:
         """Below U+2200, the letters either engine matches to an ASCII one ignoring case are exactly these four."""
-        folding = [chr(code) for code in range(128, 0x2200) if scanner_module._folds_to_ascii(chr(code))]
+        folding = [chr(code) for code in range(128, 0x2200) if _spans.folds_to_ascii(chr(code))]
         assert folding == ["\u0130", "\u0131", "\u017f", "\u212a"]
 
     def test_re2_case_folding_covers_lower_casing_but_for_the_dotted_capital_i(self) -> None:

@@ -12,8 +12,7 @@ import re2
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sfshield.dlp import Pattern, Scanner
-from sfshield.dlp import scanner as scanner_module
+from sfshield.dlp import Pattern, Scanner, _candidates
 from sfshield.dlp.patterns import default_patterns
 
 PREFILTERED = {pattern.name: pattern for pattern in default_patterns() if pattern.prefilter}
@@ -25,7 +24,7 @@ address_like = st.text(alphabet="0123456789abcdefABCDEF:. ", max_size=48)
 def candidates(pattern: Pattern, text: str) -> list[object]:
     """Every candidate ``pattern`` yields in ``text`` when it runs whatever the one pass says."""
     (rule,) = Scanner([pattern])._rules
-    return scanner_module._find([rule], text, None, None, None, re2_spans=False, exclusions=True)
+    return _candidates.find([rule], text, None, None, None, re2_spans=False, exclusions=True)
 
 
 class TestBuiltInPrefilters:
