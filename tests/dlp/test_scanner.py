@@ -272,3 +272,41 @@ def test_a_string_where_a_collection_is_expected_is_refused() -> None:
         SCANNER.scan_record({"Description": "card 4111 1111 1111 1111"}, fields="Description")
     with pytest.raises(TypeError, match="Confidence"):
         Scanner(min_confidence="LIKELY")  # type: ignore[arg-type]
+
+
+class TestUnicodeLookalikes:
+    """Unicode lookalikes in numbers and terms are read as their ASCII forms, at the same spans.
+
+    No-break spaces, zero-width characters, Unicode dashes and full-width digits, as word processors, mail clients
+    and evasion write them.
+    """
+
+    @pytest.mark.parametrize(
+        ("text", "kind", "span"),
+        [
+            ("IBAN DE89\xa03704\xa00044\xa00532\xa00130\xa000", EntityKind.IBAN_CODE, (5, 32)),
+            ("card 4111\xa01111\xa01111\xa01111", EntityKind.CREDIT_CARD, (5, 24)),
+            ("card 4111\u200b1111\u200b1111\u200b1111", EntityKind.CREDIT_CARD, (5, 24)),
+            ("card 4111\u20131111\u20131111\u20131111", EntityKind.CREDIT_CARD, (5, 24)),
+            ("card \uff14\uff11\uff11\uff11 1111 1111 1111", EntityKind.CREDIT_CARD, (5, 24)),
+            ("call +49\xa030\xa01234567", EntityKind.PHONE_NUMBER, (5, 19)),
+            ("Rabatt von 15\xa0% auf den Listenpreis", EntityKind.COMMERCIAL_TERMS, (0, 15)),
+            ("remise de 15\u202f% sur le prix", EntityKind.COMMERCIAL_TERMS, (0, 14)),
+        ],
+    )
+    def test_lookalike_separators_are_read_as_ascii(self, text: str, kind: EntityKind, span: tuple[int, int]) -> None:
+        """The finding is the one of the ASCII text, with the span in the original text."""
+        [finding] = SCANNER.scan(text).findings
+        assert (finding.kind, (finding.start, finding.end)) == (kind, span)
+
+    @given(
+        groups=st.lists(st.text("0123456789", min_size=1, max_size=6), min_size=1, max_size=6),
+        separators=st.lists(st.sampled_from(" \xa0\u202f\u2009\u200b-\u2011\u2013"), min_size=6, max_size=6),
+        prefix=st.sampled_from(["card ", "IBAN DE", "call +", "SSN ", "order "]),
+    )
+    def test_findings_match_the_ascii_spelling(self, groups: list[str], separators: list[str], prefix: str) -> None:
+        """Scanning a text and its ASCII spelling gives the same findings (kind, span, confidence)."""
+        text = prefix + "".join(g + s for g, s in zip(groups, separators, strict=False))
+        ascii_text = text.translate(str.maketrans("\xa0\u202f\u2009\u200b\u2011\u2013", "    --"))
+        found = [(f.kind, f.start, f.end, f.confidence) for f in SCANNER.scan(text).findings]
+        assert found == [(f.kind, f.start, f.end, f.confidence) for f in SCANNER.scan(ascii_text).findings]

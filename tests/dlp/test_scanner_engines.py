@@ -114,10 +114,10 @@ class TestOnePass:
     @pytest.mark.parametrize(
         "text",
         [
-            "remise de 15\xa0% " + "y" * 45 + " 200 EUR",
+            # (A no-break space no longer reaches the engines: the scanner reads it as a space, see test_scanner.)
             "consumer_secret = " + "A" * 70 + " consumer secret\v=\v" + "B" * 64,
         ],
-        ids=["no-break-space", "vertical-tab"],
+        ids=["vertical-tab"],
     )
     def test_a_looser_form_lets_re_find_nothing_the_pattern_as_written_hides(self, text: str) -> None:
         """Where only re reads a character as space, the loosened one pass must not let re find what RE2 does not."""

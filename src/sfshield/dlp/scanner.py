@@ -180,6 +180,10 @@ class Scanner:
             raise ScanError(f"a text of {len(text):,} characters is over the scanner's 8 MiB limit; split it")
         if not text:
             return _EMPTY
+        if not text.isascii():
+            # No-break and other Unicode spaces, dashes and full-width digits, as word processors and mail clients
+            # write them, read as their ASCII forms; one character for one, so spans stay the text's own.
+            text = text.translate(_ASCII_LOOKALIKES)
         try:
             candidates = self._candidates(text, field)
             if self._detectors:
@@ -253,6 +257,21 @@ class Scanner:
 
 
 _EMPTY: Final = ScanResult(())
+_ASCII_LOOKALIKES: Final = str.maketrans(
+    {
+        **dict.fromkeys(
+            "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "
+        ),
+        **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff", " "),  # zero-width characters: read as a separator
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d", "-"),
+        **{chr(0xFF10 + digit): str(digit) for digit in range(10)},
+        "\uff0b": "+",
+        "\uff20": "@",
+    }
+)
+"""One character for one: Unicode spaces, zero-width characters, dashes, and full-width digits, plus and at sign
+that word processors, mail clients and evasion put into numbers and addresses, as the ASCII characters the patterns
+expect (an IBAN or a card number with no-break spaces is still one)."""
 
 
 def _as_detector(detector: object) -> tuple[str, Callable[[str], Iterable[FindingLike]]]:
