@@ -432,10 +432,12 @@ class EnvelopeCipher:
         scheme: int = 0
         open_: Callable[..., bytes] = _refuse
         aad: Any = None
-        nonces: Any = None
+        copy_hasher: Callable[[], Any] = _refuse
+        # Module globals read once: this loop runs per value, and a local is cheaper to read than a global.
+        det_gcm, rnd, min_size, is_bytes, compare = _DET_GCM, _RND, _MIN_RND, bytes, _compare_digest
         try:
             for blob in blobs:
-                if type(blob) is not bytes or len(blob) < _MIN_RND:
+                if type(blob) is not is_bytes or len(blob) < min_size:
                     append(self.decrypt(blob, context=ctx))
                     continue
                 if blob[:5] != current:
@@ -450,15 +452,16 @@ class EnvelopeCipher:
                         continue
                     current = blob[:5]
                     scheme, open_, aad, nonces = entry
-                if scheme == _DET_GCM:  # _open_det_gcm, inlined: this loop is the hot path of a column
+                    copy_hasher = nonces.copy if nonces is not None else _refuse
+                if scheme == det_gcm:  # _open_det_gcm, inlined: this loop is the hot path of a column
                     nonce = blob[5:17]
                     plain = open_(nonce, blob[17:], aad)
-                    hasher = nonces.copy()
+                    hasher = copy_hasher()
                     hasher.update(plain)
-                    if not _compare_digest(hasher.digest(), nonce):
+                    if not compare(hasher.digest(), nonce):
                         raise DecryptionError from None
                     append(plain)
-                elif scheme == _RND:
+                elif scheme == rnd:
                     append(open_(blob[5:17], blob[17:], aad))
                 else:
                     append(open_(blob[5:], aad))

@@ -33,6 +33,7 @@ model. Findings never contain the matched text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -180,7 +181,7 @@ class Scanner:
             raise ScanError(f"a text of {len(text):,} characters is over the scanner's 8 MiB limit; split it")
         if not text:
             return _EMPTY
-        if not text.isascii():
+        if not text.isascii() and _HAS_LOOKALIKE(text) is not None:
             # No-break and other Unicode spaces, dashes and full-width digits, as word processors and mail clients
             # write them, read as their ASCII forms; one character for one, so spans stay the text's own.
             text = text.translate(_ASCII_LOOKALIKES)
@@ -272,6 +273,8 @@ _ASCII_LOOKALIKES: Final = str.maketrans(
 """One character for one: Unicode spaces, zero-width characters, dashes, and full-width digits, plus and at sign
 that word processors, mail clients and evasion put into numbers and addresses, as the ASCII characters the patterns
 expect (an IBAN or a card number with no-break spaces is still one)."""
+_HAS_LOOKALIKE: Final = re.compile("[" + "".join(map(chr, _ASCII_LOOKALIKES)) + "]").search
+"""Whether a text holds any of them (a search is far cheaper than translating every non-ASCII text)."""
 
 
 def _as_detector(detector: object) -> tuple[str, Callable[[str], Iterable[FindingLike]]]:
