@@ -299,6 +299,11 @@ class TestUnicodeLookalikes:
         [finding] = SCANNER.scan(text).findings
         assert (finding.kind, (finding.start, finding.end)) == (kind, span)
 
+    def test_lookalikes_are_read_where_re_scans_alone(self) -> None:
+        """A lone surrogate keeps a text from RE2 (no UTF-8); re scans it, and reads its lookalikes the same way."""
+        [finding] = SCANNER.scan("card 4111\xa01111\xa01111\xa01111 \ud800").findings
+        assert (finding.kind, finding.start, finding.end) == (EntityKind.CREDIT_CARD, 5, 24)
+
     @given(
         groups=st.lists(st.text("0123456789", min_size=1, max_size=6), min_size=1, max_size=6),
         separators=st.lists(st.sampled_from(" \xa0\u202f\u2009\u200b-\u2011\u2013"), min_size=6, max_size=6),

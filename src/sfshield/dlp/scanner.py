@@ -4,7 +4,9 @@ How a text is scanned:
 
 1. **One pass.** All patterns are compiled into one google-re2 ``Set`` (a DFA, linear time whatever the input);
    a single scan tells which patterns match anywhere in the text. Most CRM text matches none, and costs only that
-   pass. (Without google-re2, every pattern runs instead: same results, several times slower.)
+   pass. (Without google-re2, every pattern runs instead: same results, several times slower.) The set's last
+   entry finds Unicode lookalikes (no-break spaces, zero-width characters, dashes, full-width digits); a text that
+   holds one is read with them as ASCII, one character for one, and scanned again, so its spans stay its own.
 2. **Candidates.** Only the patterns that matched run again, one by one, to find their spans; each match is
    checked by the pattern's validator (Luhn, mod-97, ranges, structure).
 3. **Context.** Exclusion words near a match drop it (``version 1.2.3.4`` is no address). Context words near a
@@ -145,7 +147,8 @@ class Scanner:
             return
         # The one pass holds every rule's pattern, then the disagreement guard. The word lists of patterns that
         # require context get a set of their own, run only where such a pattern matched.
-        self._match = compile_set([pattern for _, pattern in ranked], [DISAGREE])
+        self._match = compile_set([pattern for _, pattern in ranked], [DISAGREE, _LOOKALIKE_CLASS])
+        self._lookalike = len(ranked) + 1  # the set entry that says a text holds a lookalike
         word_lists = list(dict.fromkeys(p.context for p in self._patterns if p.requires_context and p.context))
         if word_lists:
             self._words = compile_set([], [any_word(words) for words in word_lists])
@@ -181,12 +184,9 @@ class Scanner:
             raise ScanError(f"a text of {len(text):,} characters is over the scanner's 8 MiB limit; split it")
         if not text:
             return _EMPTY
-        if not text.isascii() and _HAS_LOOKALIKE(text) is not None:
-            # No-break and other Unicode spaces, dashes and full-width digits, as word processors and mail clients
-            # write them, read as their ASCII forms; one character for one, so spans stay the text's own.
-            text = text.translate(_ASCII_LOOKALIKES)
         try:
-            candidates = self._candidates(text, field)
+            # ``text`` comes back with its Unicode lookalikes read as ASCII if it holds any (see _ASCII_LOOKALIKES).
+            candidates, text = self._candidates(text, field)
             if self._detectors:
                 for rank, (name, detect) in enumerate(self._detectors, start=len(self._rules)):
                     candidates.extend(external_candidates(name, detect, text, rank * RANK))
@@ -229,7 +229,13 @@ class Scanner:
 
     # -- internals -----------------------------------------------------------------------------------------------
 
-    def _candidates(self, text: str, field: str | None) -> list[Candidate]:
+    def _candidates(self, text: str, field: str | None) -> tuple[list[Candidate], str]:
+        """The candidates in ``text``, and the text they were found in (its lookalikes read as ASCII, if any).
+
+        No-break and other Unicode spaces, zero-width characters, dashes and full-width digits, as word processors,
+        mail clients and evasion write them, are read as their ASCII forms, one character for one, so spans stay
+        the text's own. The one pass tells whether a text holds any (its last entry), so other texts pay nothing.
+        """
         if self._match is not None:
             try:
                 encoded = text.encode()
@@ -237,8 +243,14 @@ class Scanner:
                 pass
             else:
                 matched = self._match(encoded)
-                return self._matched(matched, text, field, encoded) if matched else []
-        return find(self._rules, text, field, None, None, re2_spans=False, exclusions=bool(self._detectors))
+                if not matched:
+                    return [], text
+                if self._lookalike in matched:
+                    return self._candidates(text.translate(_ASCII_LOOKALIKES), field)
+                return self._matched(matched, text, field, encoded), text
+        if not text.isascii() and _HAS_LOOKALIKE(text) is not None:
+            text = text.translate(_ASCII_LOOKALIKES)
+        return find(self._rules, text, field, None, None, re2_spans=False, exclusions=bool(self._detectors)), text
 
     def _matched(self, matched: list[int], text: str, field: str | None, encoded: bytes) -> list[Candidate]:
         """The candidates of the set entries ``matched`` in ``text``."""
@@ -274,7 +286,9 @@ _ASCII_LOOKALIKES: Final = str.maketrans(
 that word processors, mail clients and evasion put into numbers and addresses, as the ASCII characters the patterns
 expect (an IBAN or a card number with no-break spaces is still one)."""
 _HAS_LOOKALIKE: Final = re.compile("[" + "".join(map(chr, _ASCII_LOOKALIKES)) + "]").search
-"""Whether a text holds any of them (a search is far cheaper than translating every non-ASCII text)."""
+"""Whether a text holds any of them, where there is no one pass (a surrogate in the text, or no RE2)."""
+_LOOKALIKE_CLASS: Final = "[" + "".join(f"\\x{{{code:x}}}" for code in _ASCII_LOOKALIKES) + "]"
+"""The same characters as an RE2 class: the one pass's last entry."""
 
 
 def _as_detector(detector: object) -> tuple[str, Callable[[str], Iterable[FindingLike]]]:
