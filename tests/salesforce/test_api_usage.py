@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from sfshield import Shield
 from sfshield._demo import load_demo_policy
 from sfshield.audit import InMemoryAuditSink
-from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
-from sfshield.salesforce import ApiUsage, RequestPolicy, TenantClient, TenantConfig
-from sfshield.testing import EmbeddedOrg, InMemoryKeyProvider
+from sfshield.salesforce import ApiUsage, RequestPolicy, TenantClient
+from sfshield.testing import EmbeddedOrg
 from sfshield.testing.org import FaultKind
 from sfshield.transforms import PseudonymKey
+from tests.salesforce._tenants import tenant_config, token_store
 
 QUERY = "SELECT Id, Title FROM Contact"
 LIMITED = RequestPolicy(backoff=0.01, max_backoff=6.0, limit_backoff=1.0, usage_threshold=0.95)
@@ -44,20 +44,8 @@ def usage(org: EmbeddedOrg) -> Iterator[Any]:
 
 
 def client_for(org: EmbeddedOrg, sleeps: list[float], **policy: Any) -> TenantClient:
-    handle = org.handles[0]
-    config = TenantConfig(
-        tenant="acme",
-        org_id=handle.org_id,
-        login_url=org.instance_url,
-        oauth_flow="client_credentials",
-        client_id=handle.client_id,
-        integration_username=handle.username,
-        allowed_purposes=("training",),
-        allowed_objects=("Account", "Case", "Contact", "Invoice__c", "Opportunity", "User"),
-    )
-    store = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
-    app = TokenRef(tenant=config.tenant, org_id=config.org_id, client_id=config.client_id, kind=TokenKind.CLIENT_SECRET)
-    store.put(app, handle.client_secret)
+    config = tenant_config(org)
+    store = token_store(org, config)
     shield = Shield(load_demo_policy(), tenant="acme", audit=InMemoryAuditSink(), pseudonym_key=PseudonymKey.generate())
     settings = {"backoff": 0.01, "max_backoff": 6.0, "limit_backoff": 1.0, "usage_threshold": 0.95} | policy
     client = TenantClient(

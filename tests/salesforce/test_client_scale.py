@@ -13,10 +13,10 @@ import pytest
 from sfshield import Shield
 from sfshield._demo import load_demo_policy
 from sfshield.audit import AuditPipeline, InMemoryAuditSink, RecordsFiltered
-from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
-from sfshield.salesforce import RequestPolicy, TenantClient, TenantConfig
-from sfshield.testing import EmbeddedOrg, InMemoryKeyProvider
+from sfshield.salesforce import RequestPolicy, TenantClient
+from sfshield.testing import EmbeddedOrg
 from sfshield.transforms import PseudonymKey
+from tests.salesforce._tenants import tenant_config, token_store
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
@@ -28,22 +28,8 @@ def big_org() -> Iterator[EmbeddedOrg]:
 
 
 def test_twenty_thousand_records_with_ten_percent_faults(big_org: EmbeddedOrg) -> None:
-    handle = big_org.handles[0]
-    config = TenantConfig(
-        tenant="acme",
-        org_id=handle.org_id,
-        login_url=big_org.instance_url,
-        oauth_flow="client_credentials",
-        client_id=handle.client_id,
-        integration_username=handle.username,
-        allowed_purposes=["embedding"],
-        allowed_objects=["Account", "Contact", "Case", "User", "Opportunity", "Invoice__c"],
-    )
-    store = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
-    store.put(
-        TokenRef(tenant="acme", org_id=config.org_id, client_id=config.client_id, kind=TokenKind.CLIENT_SECRET),
-        handle.client_secret,
-    )
+    config = tenant_config(big_org, allowed_purposes=["embedding"])
+    store = token_store(big_org, config)
     sink = InMemoryAuditSink()
     shield = Shield(
         load_demo_policy(), tenant="acme", audit=AuditPipeline(sinks=[sink]), pseudonym_key=PseudonymKey(bytes(32))

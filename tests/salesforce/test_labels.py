@@ -15,7 +15,6 @@ from sfshield._demo import load_demo_policy
 from sfshield.audit import AuditPipeline, InMemoryAuditSink, OperationBlocked, Outcome
 from sfshield.audit.events import LabelsLoaded, event_from_json
 from sfshield.classification import CustomMetadataFields
-from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
 from sfshield.exceptions import (
     ClassificationError,
     ConfigurationError,
@@ -24,8 +23,9 @@ from sfshield.exceptions import (
     TransientError,
 )
 from sfshield.salesforce import LabelSource, OrgLabels, RequestPolicy, TenantClient, TenantConfig
-from sfshield.testing import EmbeddedOrg, InMemoryKeyProvider
+from sfshield.testing import EmbeddedOrg
 from sfshield.transforms import PseudonymKey
+from tests.salesforce._tenants import tenant_config, token_store
 
 OBJECTS = ("Account", "Case", "Contact", "Invoice__c", "Opportunity", "User")
 CMT = "Sfshield_Field_Policy__mdt"
@@ -82,27 +82,8 @@ def org() -> Iterator[EmbeddedOrg]:
 
 
 def config_for(org: EmbeddedOrg, **changes: Any) -> TenantConfig:
-    handle = org.handles[0]
-    fields: dict[str, Any] = {
-        "tenant": "acme",
-        "org_id": handle.org_id,
-        "login_url": org.instance_url,
-        "oauth_flow": "client_credentials",
-        "client_id": handle.client_id,
-        "integration_username": handle.username,
-        "allowed_purposes": ["training", "embedding"],
-        "allowed_objects": list(OBJECTS),
-        "labels_from_org": True,
-    }
-    fields.update(changes)
-    return TenantConfig.model_validate(fields)
-
-
-def token_store(org: EmbeddedOrg, config: TenantConfig) -> TokenStore:
-    store = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
-    app = TokenRef(tenant=config.tenant, org_id=config.org_id, client_id=config.client_id, kind=TokenKind.CLIENT_SECRET)
-    store.put(app, org.handles[0].client_secret)
-    return store
+    settings: dict[str, Any] = {"allowed_purposes": ["training", "embedding"], "allowed_objects": list(OBJECTS)}
+    return tenant_config(org, **(settings | {"labels_from_org": True} | changes))
 
 
 def setup(org: EmbeddedOrg, *, source: LabelSource | None = None, **changes: Any) -> Setup:

@@ -17,7 +17,6 @@ from simple_salesforce.api import Salesforce
 from sfshield import Shield
 from sfshield._demo import load_demo_policy
 from sfshield.audit import AuditPipeline, Outcome, PrivilegeChecked
-from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
 from sfshield.exceptions import (
     AuditSinkError,
     AuthenticationError,
@@ -26,7 +25,7 @@ from sfshield.exceptions import (
     ShieldError,
     TransientError,
 )
-from sfshield.salesforce import RequestPolicy, TenantClient, TenantConfig, TokenManager
+from sfshield.salesforce import RequestPolicy, TenantClient, TokenManager
 from sfshield.salesforce.privileges import (
     SETUP_OBJECTS,
     ObjectRight,
@@ -34,10 +33,11 @@ from sfshield.salesforce.privileges import (
     check_privileges,
     enforce,
 )
-from sfshield.testing import EmbeddedOrg, InMemoryAuditSink, InMemoryKeyProvider
+from sfshield.testing import EmbeddedOrg, InMemoryAuditSink
 from sfshield.testing.org import FaultKind
 from sfshield.testing.org._seed import salesforce_id
 from sfshield.transforms import PseudonymKey
+from tests.salesforce._tenants import tenant_config, token_store
 
 NEEDED = frozenset({"Account", "Contact", "Case", "Opportunity", "Invoice__c"})
 """What the seeded integration user reads, and all it reads."""
@@ -98,20 +98,8 @@ def admin_report(org: EmbeddedOrg) -> PrivilegeReport:
 
 def logged_in_client(org: EmbeddedOrg, sink: InMemoryAuditSink, sleeps: list[float]) -> TenantClient:
     """A TenantClient whose token is already stored, so the first data request it makes is the privilege check's."""
-    handle = org.handles[0]
-    config = TenantConfig(
-        tenant="acme",
-        org_id=handle.org_id,
-        login_url=org.instance_url,
-        oauth_flow="client_credentials",
-        client_id=handle.client_id,
-        integration_username=handle.username,
-        allowed_purposes=("training",),
-        allowed_objects=tuple(sorted(NEEDED)),
-    )
-    store = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
-    app = TokenRef(tenant=config.tenant, org_id=config.org_id, client_id=config.client_id, kind=TokenKind.CLIENT_SECRET)
-    store.put(app, handle.client_secret)
+    config = tenant_config(org, allowed_objects=sorted(NEEDED))
+    store = token_store(org, config)
     TokenManager(config, store, org.session()).get_token()
     shield = Shield(load_demo_policy(), tenant="acme", audit=sink, pseudonym_key=PseudonymKey.generate())
     policy = RequestPolicy(backoff=0.01, max_backoff=6.0, limit_backoff=1.0, sleep=sleeps.append)
