@@ -38,7 +38,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -81,6 +81,7 @@ _DET_CONTEXT_PERSON: Final = b"sfshield/det ctx"
 _DET_NONCE_PERSON: Final = b"sfshield/det iv"
 
 ContextLike = EncryptionContext | Mapping[str, str]
+_E = TypeVar("_E", bound=StrEnum)
 # A deterministic key ready for one context: (header, encrypt, associated data, the keyed BLAKE2b that makes
 # nonces or None for AES-SIV, normalisation or None for exact). Per value the keyed hash is copied, not rebuilt:
 # a keyed BLAKE2b spends one compression on its key block, which the copy has done already.
@@ -179,32 +180,12 @@ class JoinDomain:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"join domain name {self.name!r} must be letters, digits, '-' or '_'")
-        if type(self.normalization) is not Normalization:
-            try:
-                normalization = Normalization(self.normalization)
-            except ValueError:
-                known = ", ".join(repr(n.value) for n in Normalization)
-                raise ValueError(
-                    f"join domain {self.name!r}: normalization must be one of {known}, not {self.normalization!r}"
-                ) from None
-            object.__setattr__(self, "normalization", normalization)
-        if type(self.algorithm) is not DeterministicAlgorithm:
-            try:
-                algorithm = DeterministicAlgorithm(self.algorithm)
-            except ValueError:
-                known = ", ".join(repr(a.value) for a in DeterministicAlgorithm)
-                raise ValueError(
-                    f"join domain {self.name!r}: algorithm must be one of {known}, not {self.algorithm!r}"
-                ) from None
-            object.__setattr__(self, "algorithm", algorithm)
+        object.__setattr__(
+            self, "normalization", _member(Normalization, self.normalization, self.name, "normalization")
+        )
+        object.__setattr__(self, "algorithm", _member(DeterministicAlgorithm, self.algorithm, self.name, "algorithm"))
         if self.migrating_from is not None:
-            try:
-                previous = DeterministicAlgorithm(self.migrating_from)
-            except ValueError:
-                raise ValueError(
-                    f"join domain {self.name!r}: migrating_from must be a DeterministicAlgorithm, not "
-                    f"{self.migrating_from!r}"
-                ) from None
+            previous = _member(DeterministicAlgorithm, self.migrating_from, self.name, "migrating_from")
             if previous is self.algorithm:
                 raise ValueError(f"join domain {self.name!r} cannot migrate from its own algorithm {previous.value!r}")
             object.__setattr__(self, "migrating_from", previous)
@@ -220,6 +201,21 @@ class JoinDomain:
         if self.migrating_from is None:
             return (self.scheme,)
         return (self.scheme, _scheme_of(self.migrating_from))
+
+
+def _member(kind: type[_E], value: object, domain: str, field: str) -> _E:
+    """``value`` as a member of ``kind`` (given as the member or its value).
+
+    Raises:
+        ValueError: ``value`` is neither; the message lists the valid values.
+    """
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)  # type: ignore[arg-type]  # any value: a wrong one raises below
+    except ValueError:
+        known = ", ".join(repr(member.value) for member in kind)
+        raise ValueError(f"join domain {domain!r}: {field} must be one of {known}, not {value!r}") from None
 
 
 def _scheme_of(algorithm: DeterministicAlgorithm) -> int:
