@@ -234,6 +234,43 @@ def test_batch_calls_match_single_calls(cipher: EnvelopeCipher) -> None:
         cipher.decrypt_many(damaged, context=CTX)
 
 
+@pytest.fixture(scope="module")
+def mixed_batches() -> tuple[EnvelopeCipher, dict[EncryptionContext, tuple[list[object], list[object]]]]:
+    """A cipher whose tenant rotated once, and per context: envelopes that decrypt, and values that do not."""
+    cipher = EnvelopeCipher(InMemoryKeyProvider(), domains=[JoinDomain("email", Normalization.CASEFOLD)])
+    old = [cipher.encrypt_deterministic(v, context=DET_CTX) for v in (b"a@x.io", b"b@x.io")]
+    old_rnd = [cipher.encrypt(v, context=CTX) for v in (b"a", b"b")]
+    cipher.keyring.rotate("acme")
+    new = [cipher.encrypt_deterministic(v, context=DET_CTX) for v in (b"a@x.io", b"c@x.io")]
+    new_rnd = [cipher.encrypt(v, context=CTX) for v in (b"c", b"")]
+    flipped = new[0][:20] + bytes([new[0][20] ^ 1]) + new[0][21:]
+    bad: list[object] = [flipped, b"", new[0][:5], "text", None, 7, cipher.encrypt(b"x", context=CTX.with_record("x"))]
+    return cipher, {
+        DET_CTX: ([*old, *new, bytearray(new[1]), memoryview(old[0])], bad),
+        CTX: ([*old_rnd, *new_rnd, bytearray(new_rnd[0])], [*bad, new[0]]),
+    }
+
+
+@given(picks=st.lists(st.integers(0, 5), max_size=12), bad=st.none() | st.tuples(st.integers(0, 12), st.integers(0, 7)))
+def test_a_batch_decrypts_exactly_as_its_values_one_by_one(
+    mixed_batches: tuple[EnvelopeCipher, dict[EncryptionContext, tuple[list[object], list[object]]]],
+    picks: list[int],
+    bad: tuple[int, int] | None,
+) -> None:
+    """Any mix of key ids, schemes and bytes-like types: the same plaintexts; one bad value anywhere: nothing."""
+    cipher, pools = mixed_batches
+    for ctx, (good, wrong) in pools.items():
+        batch = [good[pick % len(good)] for pick in picks]
+        if bad is None:
+            expected = [cipher.decrypt(blob, context=ctx) for blob in batch]  # type: ignore[arg-type]
+            assert cipher.decrypt_many(batch, context=ctx) == expected  # type: ignore[arg-type]
+            continue
+        position, which = bad
+        batch.insert(position, wrong[which % len(wrong)])
+        with pytest.raises(DecryptionError):
+            cipher.decrypt_many(batch, context=ctx)  # type: ignore[arg-type]
+
+
 def test_plain_mapping_contexts_equal_typed_contexts(cipher: EnvelopeCipher) -> None:
     as_dict = {"tenant": "acme", "purpose": "training", "object": "Contact", "field": "Email"}
     blob = cipher.encrypt(b"v", context=as_dict)
