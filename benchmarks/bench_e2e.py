@@ -13,7 +13,9 @@ untimed check pass comes first).
 Candidates, interleaved within a round, at each size:
 
 * ``fetch`` — simple-salesforce ``query_all_iter`` over the very text the guard let through, records counted:
-  what reading costs without sfshield;
+  what reading costs without sfshield (JSON decoded to plain dicts, ``object_pairs_hook=None``, as
+  :class:`~sfshield.salesforce.TenantClient` does; simple-salesforce's default, ``OrderedDict``, costs about
+  5 µs more per record);
 * ``end-to-end`` — :meth:`sfshield.salesforce.TenantClient.query` for purpose :data:`PURPOSE`: tenant check,
   SOQL guard, paged fetch, then :meth:`~sfshield.Shield.protect_stream` in batches of 1,000 — the field filter
   (names pseudonymized, Phone masked, Contact.Email encrypted with an envelope cipher), the DLP scan of the Case
@@ -355,7 +357,11 @@ def pipeline(org: OrgProcess, folder: Path) -> Iterator[Pipeline]:
         client = TenantClient(config, shield=shield, token_store=tokens, session=org.session())
         client.connect()  # the OAuth login and the privilege check, once, before anything is timed
         sf = Salesforce(
-            instance_url=org.instance_url, session_id=handle.access_token, session=org.session(), version=API_VERSION
+            instance_url=org.instance_url,
+            session_id=handle.access_token,
+            session=org.session(),
+            version=API_VERSION,
+            object_pairs_hook=None,  # plain dicts, as TenantClient asks for: the difference is sfshield's own work
         )
         yield Pipeline(org, client, shield, quarantine, audit_file, sf)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import pickle
 
 import pytest
@@ -75,6 +77,13 @@ class TestPseudonymKey:
         assert bytes(range(32)).hex() not in repr(key)
         with pytest.raises(TypeError, match="cannot be pickled"):
             pickle.dumps(key)
+
+    @given(key=st.binary(min_size=32, max_size=200), prefix=st.binary(max_size=80), message=st.binary(max_size=300))
+    def test_a_pseudonym_key_computes_the_standard_hmac(self, key: bytes, prefix: bytes, message: bytes) -> None:
+        """Pseudonyms hash with HMAC-SHA256 of prefix + value (RFC 2104), keys longer than a block included."""
+        made = PseudonymKey(key)._prefixed(prefix)
+        assert made.hexdigest(message) == hmac.new(key, prefix + message, hashlib.sha256).hexdigest()
+        assert key.hex() not in repr(made)
 
     @pytest.mark.parametrize("text", ["zz" * 32, "ab" * 8, ""])
     def test_bad_hex_keys_are_refused_without_echoing_them(self, text: str) -> None:

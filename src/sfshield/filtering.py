@@ -434,14 +434,28 @@ class FieldFilter:
         # Bind to the record's Id only when the Id itself passes unchanged; otherwise a second pass would see a
         # different Id and could not recognise its own ciphertexts.
         binds_id = self.policy.decide(sobject, "Id", purpose).action is Action.KEEP
+        tenant = self.tenant
+        for_column = getattr(encryptor, "for_column", None)  # FieldCipher's fast path: the column looked up once
+        if for_column is not None:
+            seal = for_column(FieldContext(tenant, sobject, field, purpose))
+
+            def encrypt_column(value: Any, record: Mapping[str, Any]) -> Any:
+                if value is None:
+                    return None
+                record_id = record.get("Id") if binds_id else None
+                text = value if value.__class__ is str else _text_of(value)
+                try:
+                    return seal(text, record_id if record_id.__class__ is str else None)
+                except Exception as exc:  # noqa: BLE001 - any encryptor failure stops the batch
+                    raise _encryption_failed(sobject, field, exc) from None  # the cause may quote the plaintext
+
+            return encrypt_column
 
         def encrypt(value: Any, record: Mapping[str, Any]) -> Any:
             if value is None:
                 return None
             record_id = record.get("Id") if binds_id else None
-            context = FieldContext(
-                self.tenant, sobject, field, purpose, record_id if isinstance(record_id, str) else None
-            )
+            context = FieldContext(tenant, sobject, field, purpose, record_id if isinstance(record_id, str) else None)
             if isinstance(value, str) and encryptor.is_encrypted(value, context=context):
                 return value
             return _encrypt(encryptor, value, context)
@@ -450,14 +464,22 @@ class FieldFilter:
 
 
 def _encrypt(encryptor: FieldEncryptor, value: Any, context: FieldContext) -> str:
-    data = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     try:
-        return encryptor.encrypt(data.encode(), context=context)
+        return encryptor.encrypt(_text_of(value).encode(), context=context)
     except Exception as exc:  # noqa: BLE001 - any encryptor failure stops the batch
-        raise FieldEncryptionError(
-            f"encrypting {context.sobject}.{context.field} failed ({type(exc).__name__}); no record was "
-            "returned. Check the encryptor's key provider"
-        ) from None  # the cause may quote the plaintext: never chain it
+        raise _encryption_failed(context.sobject, context.field, exc) from None  # the cause may quote the plaintext
+
+
+def _text_of(value: Any) -> str:
+    """The text a value is encrypted as: itself, or its JSON (keys sorted) when it is not text."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def _encryption_failed(sobject: str, field: str, exc: Exception) -> FieldEncryptionError:
+    return FieldEncryptionError(
+        f"encrypting {sobject}.{field} failed ({type(exc).__name__}); no record was returned. Check the "
+        "encryptor's key provider"
+    )
 
 
 def _describe(plan: _Plan, shape: Shape, prefix: str) -> tuple[FieldDecision, ...]:

@@ -29,6 +29,10 @@ _CHECK_HEX = 6
 _PSEUDONYM = re.compile(rf"^[a-z0-9_]+_([0-9a-f]{{{_DIGEST_HEX}}})([0-9a-f]{{{_CHECK_HEX}}})$")
 _PREFIX_CHARS = re.compile(r"[^a-z0-9]+")
 _MAX_KINDS = 1024
+_SHA256_BLOCK = 64
+_IPAD = bytes(byte ^ 0x36 for byte in range(256))
+_OPAD = bytes(byte ^ 0x5C for byte in range(256))
+"""Translation tables: ``key.translate(_IPAD)`` is the key XOR 0x36 byte by byte (RFC 2104's inner pad)."""
 
 
 class PseudonymKey:
@@ -83,6 +87,42 @@ class PseudonymKey:
         """
         return hmac.new(self._key, prefix, hashlib.sha256)
 
+    def _prefixed(self, prefix: bytes, /) -> _PrefixedHmac:
+        return _PrefixedHmac(self._key, prefix)
+
+
+class _PrefixedHmac:
+    """HMAC-SHA256 of ``prefix + message`` (RFC 2104) with the padded keys and the prefix absorbed once.
+
+    The same digest as ``hmac.new(key, prefix + message, sha256)``: each message costs two copies of a SHA-256
+    state and no key schedule, about 0.6 µs where a copy of a keyed ``hmac.HMAC`` costs 1 µs (its ``copy`` is
+    Python code). Pseudonyms pay it twice per distinct value.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes, prefix: bytes) -> None:
+        if len(key) > _SHA256_BLOCK:
+            key = hashlib.sha256(key).digest()
+        block = key.ljust(_SHA256_BLOCK, b"\0")
+        self._inner = hashlib.sha256(block.translate(_IPAD))
+        self._inner.update(prefix)
+        self._outer = hashlib.sha256(block.translate(_OPAD))
+
+    def __repr__(self) -> str:
+        return "_PrefixedHmac(<key redacted>)"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a keyed HMAC cannot be pickled")
+
+    def hexdigest(self, message: bytes, /) -> str:
+        """The HMAC of ``prefix + message`` in hex."""
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
 
 class Pseudonymizer:
     """Turns values into stable keyed pseudonyms for one tenant (see the module docstring for the format)."""
@@ -106,9 +146,7 @@ class Pseudonymizer:
         spec = self._kinds.get(kind) or self._kind(kind)
         if isinstance(value, str) and value.startswith(spec.start) and self._is_own(value, spec):
             return value
-        mac = spec.value_mac.copy()
-        mac.update(_canonical(value, spec.prefix))
-        head = mac.hexdigest()[:_DIGEST_HEX]
+        head = spec.value_mac.hexdigest(_canonical(value, spec.prefix))[:_DIGEST_HEX]
         return f"{spec.start}{head}{_check(spec, head)}"
 
     def _kind(self, kind: str) -> _Kind:
@@ -116,8 +154,8 @@ class Pseudonymizer:
         spec = _Kind(
             prefix,
             prefix + "_",
-            self._key.keyed(b"sfshield/pseudonym/v1\x00" + prefix.encode() + b"\x00"),
-            self._key.keyed(f"sfshield/pseudonym-check/v1\x00{prefix}\x00".encode()),
+            self._key._prefixed(b"sfshield/pseudonym/v1\x00" + prefix.encode() + b"\x00"),  # noqa: SLF001 - the key, same module
+            self._key._prefixed(f"sfshield/pseudonym-check/v1\x00{prefix}\x00".encode()),  # noqa: SLF001
         )
         if len(self._kinds) < _MAX_KINDS:  # kinds come from the policy; bound the cache all the same
             self._kinds[kind] = spec
@@ -136,14 +174,12 @@ class _Kind(NamedTuple):
 
     prefix: str
     start: str
-    value_mac: hmac.HMAC
-    check_mac: hmac.HMAC
+    value_mac: _PrefixedHmac
+    check_mac: _PrefixedHmac
 
 
 def _check(spec: _Kind, head: str) -> str:
-    mac = spec.check_mac.copy()
-    mac.update(head.encode())
-    return mac.hexdigest()[:_CHECK_HEX]
+    return spec.check_mac.hexdigest(head.encode())[:_CHECK_HEX]
 
 
 @functools.lru_cache(maxsize=256)

@@ -63,6 +63,17 @@ def test_refiltering_never_encrypts_twice(cipher: EnvelopeCipher) -> None:
     assert twice == once
 
 
+def test_a_ciphertext_moved_to_another_record_is_encrypted_again_and_stays_bound(cipher: EnvelopeCipher) -> None:
+    """Only a ciphertext of this very record passes as it is; one copied from another record is encrypted over."""
+    shield = Shield(POLICY, tenant="acme", audit=InMemoryAuditSink(), encryptor=cipher)
+    (first,) = shield.protect([_contact("003000000000001AAA", "ann@x.io")], purpose="embedding").records
+    moved = _contact("003000000000002AAA", str(first["Email"]))
+    (second,) = shield.protect([moved], purpose="embedding").records
+    assert second["Email"] != first["Email"]
+    ctx = FieldContext("acme", "Contact", "Email", "embedding", "003000000000002AAA")
+    assert cipher.for_fields().decrypt(str(second["Email"]), context=ctx) == str(first["Email"]).encode()
+
+
 def test_a_forged_marker_is_encrypted_not_trusted(cipher: EnvelopeCipher) -> None:
     shield = Shield(POLICY, tenant="acme", audit=InMemoryAuditSink(), encryptor=cipher)
     forged = "sf1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

@@ -7,7 +7,8 @@ deterministically instead, bound to tenant, purpose and domain, so equal values 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NoReturn
 
 from sfshield.crypto import envelope
@@ -66,6 +67,39 @@ class FieldCipher:
             return envelope.to_text(self._cipher.encrypt_deterministic(plaintext, context=base))
         ctx = base.with_record(context.record_id) if context.record_id else base
         return envelope.to_text(self._cipher.encrypt(plaintext, context=ctx))
+
+    def for_column(self, context: FieldContext, /) -> Callable[[str, str | None], str]:
+        """The encrypt function of one column (``context`` without a record id), for many values in a row.
+
+        It takes a value's text and its record id (or ``None``) and returns what :meth:`encrypt` returns for the
+        text's UTF-8 bytes, except that a text which already is a ciphertext for that record's context is
+        returned as it is (:meth:`is_encrypted`). The column's key and context are looked up once, not per value:
+        the filter's ``encrypt`` action uses it.
+        """
+        base, joinable = self._column(context)
+        cipher, to_text, prefix = self._cipher, envelope.to_text, envelope.TEXT_PREFIX
+        column = dataclasses.replace(context, record_id=None)
+
+        def already(text: str, record_id: str | None) -> bool:
+            return self.is_encrypted(text, context=dataclasses.replace(column, record_id=record_id))
+
+        if joinable:
+            deterministic = cipher.encrypt_deterministic
+
+            def seal_joinable(text: str, record_id: str | None) -> str:
+                if text.startswith(prefix) and already(text, record_id):
+                    return text
+                return to_text(deterministic(text.encode(), context=base))
+
+            return seal_joinable
+        encrypt, with_record = cipher.encrypt, base.with_record
+
+        def seal(text: str, record_id: str | None) -> str:
+            if text.startswith(prefix) and already(text, record_id):
+                return text
+            return to_text(encrypt(text.encode(), context=with_record(record_id) if record_id else base))
+
+        return seal
 
     def _column(self, context: FieldContext) -> tuple[EncryptionContext, bool]:
         key = (context.tenant, context.purpose, context.sobject, context.field)
