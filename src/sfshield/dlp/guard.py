@@ -32,6 +32,8 @@ __all__ = ["GuardOutcome", "TextGuard"]
 _UNKNOWN_OBJECT = "?"
 _CATEGORIES = frozenset({"*", "secret", "personal", "company"})
 _MAX_DEPTH = 12
+_SCALARS = frozenset({type(None), bool, int, float})
+"""Exact types whose values hold no text and no records (subclasses take the slower checks)."""
 _MAX_MEMO = 4096
 
 
@@ -164,7 +166,10 @@ class TextGuard:
         scanned = self._scanned_fields(sobject)
         rewritten: dict[str, str] | None = None  # written back after the loop: a dict must not change under it
         for name, value in record.items():
-            if value.__class__ is str or isinstance(value, str):  # the common case, tested first
+            cls = value.__class__
+            if cls in _SCALARS:  # null, numbers, booleans: nothing to scan (most fields that are not text)
+                continue
+            if cls is str or isinstance(value, str):  # the common case, tested first
                 flag = scanned.get(name)
                 if flag is None:
                     flag = self._scans(scanned, sobject, name)

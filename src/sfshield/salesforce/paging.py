@@ -66,7 +66,9 @@ def _records_of(page: Any) -> list[dict[str, Any]]:
 
 def _complete_children(sf: QueryClient, record: dict[str, Any], *, include_deleted: bool) -> None:
     for key, value in record.items():
-        if key == "attributes" or not isinstance(value, dict):
+        if value.__class__ is not dict and not isinstance(value, dict):  # text and nulls, most fields: one test
+            continue
+        if key == "attributes":
             continue
         children = value.get("records")
         if not isinstance(children, list):
