@@ -23,6 +23,8 @@ from sfshield.dlp.patterns import KIND_PRIORITY, Pattern
 
 __all__ = ["Rule", "find"]
 
+_MAX_FIELDS = 1024
+
 
 class Rule(PatternSpans):
     """One pattern, prepared for the hot path: its settings unpacked, its word lists compiled, its set entries known.
@@ -40,6 +42,7 @@ class Rule(PatternSpans):
         "context_finder",
         "empty_word",
         "exclude_finder",
+        "field_memo",
         "kind",
         "name",
         "order",
@@ -67,6 +70,7 @@ class Rule(PatternSpans):
         self.context_finder = _word_finder(pattern.context) if pattern.context else None
         self.context_entry = entries.get(pattern.context, -1) if pattern.requires_context else -1
         self.empty_word = "" in pattern.context  # "" is in every field name, even a missing one
+        self.field_memo: dict[str, bool] = {}  # field name -> in_field: a scan names one of a few fields
         self.requires_context = pattern.requires_context
         self.exclude_finder = _word_finder(pattern.exclude_context) if pattern.exclude_context else None
         self.window = pattern.window
@@ -75,8 +79,15 @@ class Rule(PatternSpans):
         self.priority = pattern.priority
 
     def in_field(self, field_words: str) -> bool:
-        """Whether one of the context words is in the (lower-cased) field name."""
-        return any(word in field_words for word in self.context) if field_words else self.empty_word
+        """Whether one of the context words is in the (lower-cased) field name (remembered per name)."""
+        if not field_words:
+            return self.empty_word
+        found = self.field_memo.get(field_words)
+        if found is None:
+            if len(self.field_memo) >= _MAX_FIELDS:  # names come from records: keep the memo bounded
+                self.field_memo.clear()
+            found = self.field_memo[field_words] = any(word in field_words for word in self.context)
+        return found
 
 
 def find(
