@@ -25,10 +25,11 @@ Candidates, interleaved within a round, at each size:
 
 Before timing, the smallest size is checked: every Contact the query selects comes out once or is held in the
 quarantine, never both, and no e-mail address passes (see :func:`verify`). Every timed run checks its counts again.
-Each figure is the best of ``repeat`` runs by wall time (``time.perf_counter``), with that run's client CPU
-(``time.process_time`` of the client process: simple-salesforce, the TLS client, sfshield and their garbage
-collection), the CPU of the thread that reads (``time.thread_time``), and the org process's CPU over the run (asked
-for outside the timed window), and the median wall time beside it. The goal is stated in client CPU.
+Wall time is the best of ``repeat`` runs (``time.perf_counter``), with the median beside it and the org process's
+CPU in that run (asked for outside the timed window). Client CPU (``time.process_time`` of the client process:
+simple-salesforce, the TLS client, sfshield and their garbage collection) and the CPU of the thread that reads
+(``time.thread_time``) are the least of the runs, since other work on a shared machine only ever adds CPU time; the
+goal line prints the median too. The goal is stated in client CPU.
 
 Memory is measured apart, in one untimed run per candidate and size under ``tracemalloc`` (which slows them), in the
 client process only: the peak of traced memory above its level before the run, the peak after the first record
@@ -120,8 +121,8 @@ OBJECTS = ("Account", "Contact", "Case", "User", "Opportunity", "Invoice__c")
 ENCRYPT_RULE = Rule(name="email-encrypted-for-support", purposes=[PURPOSE], fields=["Contact.Email"], action="encrypt")
 """Added to the demo policy so that one field of every record is encrypted (it names the field: it wins)."""
 
-MAX_REPEAT = 3
-"""``python -m benchmarks`` runs this benchmark at most this many rounds: one round takes about half a minute."""
+MAX_REPEAT = 5
+"""``python -m benchmarks`` runs this benchmark at most this many rounds: a round takes about 15 seconds."""
 
 GOAL_RECORDS_PER_CORE = 20_000
 GOAL_MEMORY_RATIO = 1.5
@@ -431,12 +432,14 @@ class Timing:
     """Records the quarantine took instead."""
     wall_s: float
     cpu_s: float
-    """The best run's CPU of the client process (every thread): simple-salesforce, TLS client, sfshield, its GC."""
+    """The least CPU of the client process (every thread) over the runs: simple-salesforce, TLS, sfshield, GC."""
     client_cpu_s: float
-    """The best run's CPU of the reading thread only (the client process's other threads are the audit's, if any)."""
+    """The least CPU of the reading thread only over the runs (the process's other threads are the audit's, if any)."""
     median_wall_s: float
     org_cpu_s: float = 0.0
     """The best run's CPU of the org process: query execution, JSON encoding, TLS server (not the client's)."""
+    median_cpu_s: float = 0.0
+    """The median over the runs of the client process's CPU."""
 
     def rate(self, seconds: float) -> float:
         """Records read per ``seconds`` (every record in counts, passed or held)."""
@@ -514,9 +517,13 @@ def _time_size(pipe: Pipeline, size: int, repeat: int) -> list[Timing]:
             runs[name].append((wall, cpu, thread, org, n, held))
     timings = []
     for name, times in runs.items():
-        wall, cpu, thread, org, n, held = min(times)
-        median = statistics.median(t[0] for t in times)
-        timings.append(Timing(name, size, n, held, wall, cpu, thread, median, org))
+        wall, _, _, org, n, held = min(times)
+        # CPU: the least of the runs. Other work on a shared machine only ever adds to a run's CPU time (cache
+        # misses, interrupts, a neighbour's burst), so the least is the best estimate of the work's own; the
+        # median is printed beside it.
+        cpu, thread = min(t[1] for t in times), min(t[2] for t in times)
+        median, median_cpu = statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+        timings.append(Timing(name, size, n, held, wall, cpu, thread, median, org, median_cpu))
     return timings
 
 
@@ -644,7 +651,8 @@ def goals(result: Measurement) -> list[str]:
         (
             f"goal: >= {GOAL_RECORDS_PER_CORE:,} records/s per core end to end at {largest.size:,}: "
             f"{per_core:,.0f} records/s of client CPU -> {_verdict(per_core >= GOAL_RECORDS_PER_CORE)} "
-            f"(the client process's CPU, its GC included; wall {largest.rate(largest.wall_s):,.0f}, which includes "
+            f"(the client process's CPU, its GC included, least of {result.repeat} runs; median "
+            f"{largest.rate(largest.median_cpu_s):,.0f}; wall {largest.rate(largest.wall_s):,.0f}, which includes "
             f"waiting for the org process's {largest.org_cpu_s:.2f} s of CPU)"
         )
     ]
@@ -684,12 +692,12 @@ def main(*, repeat: int, org_size: int = ORG_SIZE, sizes: Sequence[int] = SIZES)
                 "batches of 1,000"
             )
             print(
-                f"timing:  best of {repeat} by wall time, candidates interleaved; loopback HTTPS (TLS verified against "
-                "the org's throwaway CA) to the org in a separate process, so that neither its threads (GIL) nor its "
-                "heap (GC passes) are billed to the client, as with real Salesforce"
+                f"timing:  wall: best of {repeat}, CPU: least of {repeat}, candidates interleaved; loopback HTTPS "
+                "(TLS verified against the org's throwaway CA) to the org in a separate process, so that neither its "
+                "threads (GIL) nor its heap (GC passes) are billed to the client, as with real Salesforce"
             )
-            print("  rec/s: records read (passed + held) over the best run's wall time, the client process's CPU")
-            print("  (simple-salesforce, TLS client, sfshield, GC) and the reading thread's CPU; org CPU: the org")
+            print("  rec/s: records read (passed + held) over the best wall time, the least client process CPU")
+            print("  (simple-salesforce, TLS client, sfshield, GC) and the least reading-thread CPU; org CPU: the org")
             print("  process's CPU seconds in that run (query execution, JSON, TLS server), billed to no client figure")
             print("  memory: one untimed run per candidate and size under tracemalloc, client process only", flush=True)
             print()
