@@ -19,14 +19,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sfshield._lazy import lazy_exports
-from sfshield.crypto.cipher import (
-    DeterministicAlgorithm,
-    EnvelopeCipher,
-    JoinDomain,
-    Normalization,
-    ReencryptionProgress,
-)
+from sfshield.crypto.cipher import EnvelopeCipher, ReencryptionProgress
 from sfshield.crypto.context import EncryptionContext
+from sfshield.crypto.domains import DeterministicAlgorithm, JoinDomain, Normalization
 from sfshield.crypto.fields import FieldCipher
 from sfshield.crypto.keyring import Keyring, RewrapReport
 from sfshield.crypto.keystore import KeyRecord, KeyState, KeyStore, MemoryKeyStore, SQLiteKeyStore
