@@ -315,3 +315,13 @@ class TestUnicodeLookalikes:
         ascii_text = text.translate(str.maketrans("\xa0\u202f\u2009\u200b\u2011\u2013", "    --"))
         found = [(f.kind, f.start, f.end, f.confidence) for f in SCANNER.scan(text).findings]
         assert found == [(f.kind, f.start, f.end, f.confidence) for f in SCANNER.scan(ascii_text).findings]
+
+
+def test_the_docstring_examples_hold() -> None:
+    """The examples in the scanner module's docstrings run and print what they show."""
+    import doctest  # noqa: PLC0415 - only this test needs it
+
+    from sfshield.dlp import scanner  # noqa: PLC0415
+
+    failed, tried = doctest.testmod(scanner)
+    assert (failed, tried > 0) == (0, True)

@@ -21,9 +21,9 @@ from sfshield.audit import (
 )
 from sfshield.classification import Classification
 from sfshield.crypto import EnvelopeCipher
-from sfshield.dlp import QuarantineStore, Scanner
+from sfshield.dlp import Confidence, Finding, QuarantineStore, Scanner
 from sfshield.dlp.redaction import decrypt_surrogates
-from sfshield.exceptions import QuarantineError, SensitiveDataBlockedError
+from sfshield.exceptions import ConfigurationError, QuarantineError, SensitiveDataBlockedError
 from sfshield.testing import InMemoryKeyProvider
 
 SESSION = "00D5g000000ABCD!AQ4AQFXmBq3Yw0N2k1lJ7Z8xvT6pLhR9sKdEaWcUoIyVbNmQ"
@@ -256,3 +256,44 @@ def test_a_field_name_is_scanned_only_on_the_objects_the_policy_names() -> None:
     for out in (first, second):
         assert out["Description"] == "mail bob@x.io"
         assert [row["Description"] for row in out["Cases"]["records"]] == ["mail <EMAIL_ADDRESS_1>"] * 2
+
+
+# -- a scanner you give must find what the policy asks for ----------------------------------------------------------
+
+_STRICT = {"fields": ["*.Description"], "dictionary": ["Project Falcon"], "allow": ["help@acme.example"]}
+
+
+@pytest.mark.parametrize(
+    ("scanner", "problem"),
+    [
+        (Scanner(allow=["help@acme.example"]), "lacks 1 of the policy's 1 dictionary terms"),
+        (Scanner(dictionary=["project falcon "], allow=["help@acme.example", "ana@x.io"]), "allow-lists 1 value"),
+        (
+            Scanner(dictionary=["Project Falcon"], min_confidence=Confidence.VERY_LIKELY),
+            "reports from VERY_LIKELY up, the policy from POSSIBLE up",
+        ),
+    ],
+)
+def test_a_scanner_that_would_find_less_than_the_policy_is_refused(scanner: Scanner, problem: str) -> None:
+    """Missing dictionary terms, a wider allow-list or a higher threshold would pass text the policy stops."""
+    with pytest.raises(ConfigurationError, match=problem) as caught:
+        _shield(_policy(_STRICT), scanner=scanner)
+    assert "Scanner.for_policy" in str(caught.value)
+    assert "Falcon" not in str(caught.value) and "ana@x.io" not in str(caught.value)  # counted, never named
+
+
+def test_scanner_for_policy_keeps_the_policy_and_adds_detectors() -> None:
+    """Scanner.for_policy: the policy's terms, allow-list and threshold, plus your detectors, accepted by Shield."""
+
+    def ticket_ids(text: str) -> list[Finding]:
+        start = text.find("TKT-")
+        return [Finding(start, start + 10, "TICKET_ID", Confidence.LIKELY, "tickets")] if start >= 0 else []
+
+    policy = _policy(_STRICT)
+    assert policy.dlp is not None
+    scanner = Scanner.for_policy(policy.dlp, detectors=[ticket_ids])
+    shield, _, _ = _shield(policy, scanner=scanner)
+    record = _case("500000000000001AAA", "Project Falcon slips; see TKT-123456, write to help@acme.example")
+    (out,) = shield.protect([record], purpose="embedding")
+    assert out["Description"] == "<IP_MARKER_1> slips; see <TICKET_ID_1>, write to help@acme.example"
+    _shield(policy, scanner=Scanner(dictionary=["PROJECT FALCON"], min_confidence=Confidence.UNLIKELY))  # finds more

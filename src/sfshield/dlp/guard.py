@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sfshield.dlp.findings import EntityKind, TextAction
 from sfshield.dlp.redaction import ActionSpec, Redactor
 from sfshield.dlp.scanner import Scanner
-from sfshield.exceptions import ScanError, SensitiveDataBlockedError
+from sfshield.exceptions import ConfigurationError, ScanError, SensitiveDataBlockedError
 
 if TYPE_CHECKING:
     from sfshield.classification import Classification
@@ -60,12 +60,15 @@ class TextGuard:
     Args:
         policy: the classification policy (its ``dlp`` section must be set).
         tenant: the tenant (bound into ciphertexts of the ``encrypt`` action).
-        scanner: the scanner; default one built from the policy's dictionary, allow-list and threshold.
+        scanner: the scanner; default one built from the policy's dictionary, allow-list and threshold. One you
+            give must have them too (build it with :meth:`Scanner.for_policy <sfshield.dlp.Scanner.for_policy>`).
         pseudonymizer: for ``pseudonymize`` actions.
         cipher: for ``encrypt`` actions.
 
     Raises:
         ValueError: the policy has no ``dlp`` section.
+        ConfigurationError: ``scanner`` lacks dictionary terms of the policy, allow-lists values the policy does
+            not, or reports less than the policy's ``min_confidence``: it would let through what the policy stops.
     """
 
     def __init__(
@@ -82,9 +85,9 @@ class TextGuard:
         self._policy = policy
         self._dlp: DlpPolicy = policy.dlp
         self._tenant = tenant
-        self._scanner = scanner or Scanner(
-            dictionary=self._dlp.dictionary, allow=self._dlp.allow, min_confidence=self._dlp.min_confidence
-        )
+        if scanner is not None:
+            _check_scanner(scanner, self._dlp)
+        self._scanner = scanner or Scanner.for_policy(self._dlp)
         self._pseudonymizer = pseudonymizer
         self._cipher = cipher
         self._redactors: dict[str, Redactor] = {}
@@ -280,3 +283,29 @@ class _Batch:
     outcome: GuardOutcome
     held_kinds: set[str] = field(default_factory=set)
     """The kinds that hold back the record being walked."""
+
+
+def _check_scanner(scanner: Scanner, dlp: DlpPolicy) -> None:
+    """Refuse a scanner that would find less than the policy asks for.
+
+    The terms and values are counted, not named: they may be confidential themselves.
+
+    Raises:
+        ConfigurationError: it lacks dictionary terms, allows more values, or has a higher threshold.
+    """
+    problems = []
+    missing = {term.strip().casefold() for term in dlp.dictionary} - scanner.dictionary
+    if missing:
+        problems.append(f"it lacks {len(missing)} of the policy's {len(dlp.dictionary)} dictionary terms")
+    extra = scanner.allow - {value.casefold() for value in dlp.allow}
+    if extra:
+        problems.append(f"it allow-lists {len(extra)} value(s) the policy does not")
+    if scanner.min_confidence > dlp.min_confidence:
+        problems.append(
+            f"it reports from {scanner.min_confidence.name} up, the policy from {dlp.min_confidence.name} up"
+        )
+    if problems:
+        raise ConfigurationError(
+            f"the scanner given would let through text the policy's dlp section stops: {'; '.join(problems)}. "
+            "Build it with Scanner.for_policy(policy.dlp, detectors=[...])"
+        )

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sfshield.dlp._candidates import Rule, find
 from sfshield.dlp._prefilter import DISAGREE, any_word, compile_set, re2
@@ -48,6 +48,9 @@ from sfshield.dlp.findings import Confidence, Finding
 from sfshield.dlp.patterns import Pattern, default_patterns
 from sfshield.exceptions import ScanError
 from sfshield.protocols import Detector, FindingLike
+
+if TYPE_CHECKING:
+    from sfshield.dlp.policy import DlpPolicy
 
 __all__ = ["ENGINE", "ScanResult", "Scanner"]
 
@@ -102,7 +105,7 @@ class Scanner:
     Overlap priorities are read from :data:`~sfshield.dlp.patterns.KIND_PRIORITY` when the scanner is built.
 
     >>> scanner = Scanner()
-    >>> [(f.kind, f.start, f.end) for f in scanner.scan("Call me on +44 20 7946 0958 or at ana@example.com")]
+    >>> [(str(f.kind), f.start, f.end) for f in scanner.scan("Call me on +44 20 7946 0958 or at ana@example.com")]
     [('PHONE_NUMBER', 11, 27), ('EMAIL_ADDRESS', 34, 49)]
 
     Raises:
@@ -135,6 +138,7 @@ class Scanner:
             raise ValueError(f"pattern names must be unique; repeated: {', '.join(duplicates)}")
         self._patterns = tuple(chosen)
         self._detectors = tuple(_as_detector(detector) for detector in detectors)
+        self._dictionary = frozenset(term.strip().casefold() for term in dictionary)
         self._allow = frozenset(value.casefold() for value in allow)
         self.min_confidence = min_confidence
         self._match: Callable[[bytes], list[int] | None] | None = None
@@ -155,6 +159,33 @@ class Scanner:
         entries = {words: index for index, words in enumerate(word_lists)}
         self._rules = tuple(Rule(pattern, rank, entries, span_engine(pattern)) for rank, pattern in ranked)
 
+    @classmethod
+    def for_policy(
+        cls,
+        dlp: DlpPolicy,
+        /,
+        *,
+        patterns: Sequence[Pattern] | None = None,
+        detectors: Sequence[Detector | Callable[[str], Iterable[FindingLike]]] = (),
+    ) -> Scanner:
+        """A scanner with a policy's ``dlp`` dictionary, allow-list and threshold, and your patterns or detectors.
+
+        Build the scanner you give :class:`~sfshield.Shield` this way: a scanner that lacks the policy's
+        dictionary terms, allow-lists more, or reports less than its threshold is refused there.
+
+        >>> from sfshield.dlp.policy import DlpPolicy
+        >>> scanner = Scanner.for_policy(DlpPolicy(dictionary=("Project Falcon",)), detectors=[])
+        >>> [str(finding.kind) for finding in scanner.scan("Status of Project Falcon?")]
+        ['IP_MARKER']
+        """
+        return cls(
+            patterns,
+            detectors=detectors,
+            dictionary=dlp.dictionary,
+            allow=dlp.allow,
+            min_confidence=dlp.min_confidence,
+        )
+
     def __repr__(self) -> str:
         return (
             f"Scanner({len(self._patterns)} patterns, {len(self._detectors)} detectors, engine={ENGINE!r}, "
@@ -165,6 +196,16 @@ class Scanner:
     def patterns(self) -> tuple[Pattern, ...]:
         """The pattern detectors in use."""
         return self._patterns
+
+    @property
+    def dictionary(self) -> frozenset[str]:
+        """The dictionary terms given as ``dictionary``, trimmed and case-folded (they match ignoring case)."""
+        return self._dictionary
+
+    @property
+    def allow(self) -> frozenset[str]:
+        """The allow-listed values, case-folded."""
+        return self._allow
 
     def scan(self, text: str, /, *, field: str | None = None) -> ScanResult:
         """Find what is sensitive in ``text``.
