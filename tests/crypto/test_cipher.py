@@ -234,6 +234,10 @@ def test_batch_calls_match_single_calls(cipher: EnvelopeCipher) -> None:
         cipher.decrypt_many(damaged, context=CTX)
 
 
+class _BytesSubclass(bytes):
+    """A bytes subclass: decrypt() refuses it, so a batch holding one must fail too."""
+
+
 @pytest.fixture(scope="module")
 def mixed_batches() -> tuple[EnvelopeCipher, dict[EncryptionContext, tuple[list[object], list[object]]]]:
     """A cipher whose tenant rotated once, and per context: envelopes that decrypt, and values that do not."""
@@ -245,13 +249,16 @@ def mixed_batches() -> tuple[EnvelopeCipher, dict[EncryptionContext, tuple[list[
     new_rnd = [cipher.encrypt(v, context=CTX) for v in (b"c", b"")]
     flipped = new[0][:20] + bytes([new[0][20] ^ 1]) + new[0][21:]
     bad: list[object] = [flipped, b"", new[0][:5], "text", None, 7, cipher.encrypt(b"x", context=CTX.with_record("x"))]
+    bad += [{}, {"a": 1}, _BytesSubclass(new[0]), new[0] + bytes(64 * 1024 * 1024)]  # refused by decrypt() too
     return cipher, {
         DET_CTX: ([*old, *new, bytearray(new[1]), memoryview(old[0])], bad),
         CTX: ([*old_rnd, *new_rnd, bytearray(new_rnd[0])], [*bad, new[0]]),
     }
 
 
-@given(picks=st.lists(st.integers(0, 5), max_size=12), bad=st.none() | st.tuples(st.integers(0, 12), st.integers(0, 7)))
+@given(
+    picks=st.lists(st.integers(0, 5), max_size=12), bad=st.none() | st.tuples(st.integers(0, 12), st.integers(0, 11))
+)
 def test_a_batch_decrypts_exactly_as_its_values_one_by_one(
     mixed_batches: tuple[EnvelopeCipher, dict[EncryptionContext, tuple[list[object], list[object]]]],
     picks: list[int],
@@ -306,6 +313,9 @@ def test_non_bytes_input_is_refused(cipher: EnvelopeCipher) -> None:
         cipher.decrypt("sf1:abc", context=CTX)  # type: ignore[arg-type]
     with pytest.raises(DecryptionError):
         cipher.decrypt(b"\x11" + b"\xff" * 4 + bytes(64 * 1024 * 1024), context=CTX)
+    for not_a_batch in (None, 5):
+        with pytest.raises(DecryptionError):
+            cipher.decrypt_many(not_a_batch, context=CTX)  # type: ignore[arg-type]
 
 
 def test_unknown_tenant_key_id_and_version_are_opaque(cipher: EnvelopeCipher) -> None:

@@ -10,7 +10,7 @@ from sfshield import Shield
 from sfshield.audit import AuditPipeline, InMemoryAuditSink, KeyOperation
 from sfshield.classification import Classification
 from sfshield.crypto import EnvelopeCipher, FieldCipher, JoinDomain, Normalization
-from sfshield.exceptions import DecryptionError
+from sfshield.exceptions import DecryptionError, ShieldError
 from sfshield.protocols import FieldContext, FieldEncryptor
 from sfshield.testing import InMemoryKeyProvider
 
@@ -123,3 +123,56 @@ def test_field_values_round_trip_through_text(value: str, record: str) -> None:
 
 
 _SHARED = EnvelopeCipher(InMemoryKeyProvider())
+
+
+class _Id(str):
+    """A str subclass, as some record sources give Ids."""
+
+
+def test_a_str_subclass_id_still_binds_the_value_to_its_record(cipher: EnvelopeCipher) -> None:
+    shield = Shield(POLICY, tenant="acme", audit=InMemoryAuditSink(), encryptor=cipher)
+    (out,) = shield.protect([_contact(_Id("003000000000001AAA"), "ann@x.io")], purpose="embedding").records
+    ctx = FieldContext("acme", "Contact", "Email", "embedding", "003000000000001AAA")
+    assert cipher.for_fields().decrypt(str(out["Email"]), context=ctx) == b"ann@x.io"
+    with pytest.raises(DecryptionError):
+        cipher.for_fields().decrypt(str(out["Email"]), context=FieldContext("acme", "Contact", "Email", "embedding"))
+
+
+def test_a_field_cipher_subclass_keeps_its_own_encrypt(cipher: EnvelopeCipher) -> None:
+    """Only sfshield's own FieldCipher takes the per-column fast path: an override is always called."""
+    calls: list[str] = []
+
+    class Audited(FieldCipher):
+        def encrypt(self, plaintext: bytes, /, *, context: FieldContext) -> str:
+            calls.append(context.field)
+            return super().encrypt(plaintext, context=context)
+
+    shield = Shield(POLICY, tenant="acme", audit=InMemoryAuditSink(), encryptor=Audited(cipher, join_domains={}))
+    shield.protect([_contact("003000000000001AAA", "ann@x.io")], purpose="embedding")
+    assert calls == ["Email", "Phone"]
+
+
+@pytest.mark.parametrize("value", ["card 4111111111111111 \ud800", {("tuple", "key"): 1}])
+def test_a_value_that_cannot_be_encrypted_leaves_no_trace_of_itself(cipher: EnvelopeCipher, value: object) -> None:
+    """Neither the error, its cause nor its context holds the value (a UnicodeEncodeError would quote it whole)."""
+    for encryptor in (cipher.for_fields(), _Passthrough(cipher.for_fields())):
+        shield = Shield(POLICY, tenant="acme", audit=InMemoryAuditSink(), encryptor=encryptor)
+        with pytest.raises(ShieldError) as caught:
+            shield.protect([_contact("003000000000001AAA", value)], purpose="embedding")  # type: ignore[arg-type]
+        chain: BaseException | None = caught.value
+        while chain is not None:
+            assert "4111" not in str(chain) and "4111" not in repr(getattr(chain, "object", ""))
+            chain = chain.__cause__ or chain.__context__
+
+
+class _Passthrough:
+    """A FieldEncryptor that hands every call to a FieldCipher (not one itself: the generic path)."""
+
+    def __init__(self, inner: FieldCipher) -> None:
+        self._inner = inner
+
+    def encrypt(self, plaintext: bytes, /, *, context: FieldContext) -> str:
+        return self._inner.encrypt(plaintext, context=context)
+
+    def is_encrypted(self, text: str, /, *, context: FieldContext) -> bool:
+        return self._inner.is_encrypted(text, context=context)

@@ -293,11 +293,13 @@ class EnvelopeCipher:
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
         if _monotonic() >= self._valid_until:
             self._revalidate()
-        items = blobs if type(blobs) is list else list(blobs)
         try:
-            heads = [blob[:5] for blob in items]
-        except TypeError:  # a value that cannot be sliced is no envelope
+            items = blobs if type(blobs) is list else list(blobs)
+        except TypeError:  # not an iterable of envelopes
             raise DecryptionError from None
+        # Only exact bytes have a header here; every other value (bytearray, a bytes subclass, str, a dict…) is
+        # left to decrypt(), which accepts or refuses it as it does alone.
+        heads = [blob[:5] if type(blob) is bytes else None for blob in items]
         count = len(items)
         # A column's values mostly share one header: the whole batch is then one run, opened in one call; otherwise
         # each run of values with the same header is.
@@ -314,7 +316,7 @@ class EnvelopeCipher:
                         end += 1
                 run = items if end - start == count else items[start:end]
                 column = self._column_opener(ctx, head, run[0])
-                if column is None:
+                if column is None or max(map(len, run)) > _MAX_BYTES:  # decrypt() refuses an oversized envelope
                     out += [self.decrypt(blob, context=ctx) for blob in run]
                 else:
                     out += column(run)

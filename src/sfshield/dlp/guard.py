@@ -169,7 +169,7 @@ class TextGuard:
         scanned = self._scanned_fields(sobject)
         rewritten: dict[str, str] | None = None  # written back after the loop: a dict must not change under it
         for name, value in record.items():
-            cls = value.__class__
+            cls = type(value)  # not value.__class__, which an object can fake
             if cls in _SCALARS:  # null, numbers, booleans: nothing to scan (most fields that are not text)
                 continue
             if cls is str or isinstance(value, str):  # the common case, tested first
