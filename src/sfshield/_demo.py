@@ -60,19 +60,18 @@ def run_demo(out: Path | None = None) -> int:
         )
         # A real deployment keeps its KEK in a key file or an HSM (sfshield.keys); the demo's lives in memory.
         cipher = EnvelopeCipher(InMemoryKeyProvider())
-        tokens = TokenStore.in_memory(cipher)
-        with JsonlAuditSink(folder / "audit.jsonl") as sink:
+        with TokenStore.in_memory(cipher) as tokens, JsonlAuditSink(folder / "audit.jsonl") as sink:
             audit = AuditPipeline(sinks=[sink])
-            quarantine = QuarantineStore(cipher, folder / "quarantine.db", audit=audit)
-            clients = [_client(org, i, _shield(org, i, audit, quarantine), tokens) for i in (0, 1)]
-            _say(f"\n{_TENANTS[0]}: logged in with its own OAuth client; org, scope, user and privileges checked")
-            labels = clients[0].load_labels()
-            _show_labels(labels)
-            raw = _raw_contacts(sf)
-            _guarded_queries(clients[0], raw)
-            _show_quarantine(quarantine)
-            _second_tenant(clients[1], raw)
-            _refusals(org, labels.classification, tokens, audit)
+            with QuarantineStore(cipher, folder / "quarantine.db", audit=audit) as quarantine:
+                clients = [_client(org, i, _shield(org, i, audit, quarantine), tokens) for i in (0, 1)]
+                _say(f"\n{_TENANTS[0]}: logged in with its own OAuth client; org, scope, user and privileges checked")
+                labels = clients[0].load_labels()
+                _show_labels(labels)
+                raw = _raw_contacts(sf)
+                _guarded_queries(clients[0], raw)
+                _show_quarantine(quarantine)
+                _second_tenant(clients[1], raw)
+                _refusals(org, labels.classification, tokens, audit)
         _show_server_log(org)
     report = verify_audit_file(folder / "audit.jsonl")
     _say(f"\nAudit trail: {report.lines} events, hash chain intact. Artefacts are in {folder}")
@@ -181,12 +180,12 @@ def _refusals(org: EmbeddedOrg, policy: Classification, tokens: TokenStore, audi
     except PrivilegeError as refused:
         _say(f"  over-privileged user: {', '.join(refused.excessive)} beyond what the tenant needs -> refused")
     with EmbeddedOrg(orgs=1, size=2, client_scopes=("api", "full", "refresh_token")) as wide:
-        wide_tokens = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
         wide_shield = Shield(policy, tenant=_TENANTS[0], audit=audit, pseudonym_key=PseudonymKey.generate())
-        try:
-            _client(wide, 0, wide_shield, wide_tokens, labels_from_org=False)
-        except ScopeError:
-            _say("  over-scoped OAuth client (api full refresh_token): token revoked at once -> refused")
+        with TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider())) as wide_tokens:
+            try:
+                _client(wide, 0, wide_shield, wide_tokens, labels_from_org=False)
+            except ScopeError:
+                _say("  over-scoped OAuth client (api full refresh_token): token revoked at once -> refused")
 
 
 def _has_clean_case_text(record: dict[str, Any]) -> bool:
