@@ -61,12 +61,16 @@ class Shield:
             of its :meth:`~sfshield.crypto.EnvelopeCipher.for_fields` (to make some fields joinable), or any
             :class:`~sfshield.protocols.FieldEncryptor`.
         default_purpose: the purpose used by a bare ``@shield.ingest``.
-        scanner: the DLP scanner for the policy's ``dlp`` section (default: one built from that section).
+        scanner: the DLP scanner for the policy's ``dlp`` section (default: one built from that section). To add
+            detectors, build it with ``Scanner.for_policy(policy.dlp, detectors=[...])``: a scanner that lacks the
+            section's dictionary terms, allow-lists more or reports less is refused.
         quarantine: where records are held back when a ``dlp`` rule (or the default for credentials) says
             ``quarantine``. Without one, such a batch is stopped instead (fail closed).
 
     Raises:
         UnknownPurposeError: ``default_purpose`` is not known to the policy.
+        ConfigurationError: ``scanner`` would let through what the policy's ``dlp`` section stops (it lacks
+            dictionary terms, allow-lists more, or has a higher ``min_confidence``).
         AuditSinkError: recording that the policy came into force failed.
     """
 
@@ -117,14 +121,22 @@ class Shield:
     def __repr__(self) -> str:
         return f"Shield(tenant={self.tenant!r}, policy={self.policy.version!r})"
 
-    def with_policy(self, policy: Classification, /) -> Shield:
+    def with_policy(self, policy: Classification, /, *, scanner: Scanner | None = None) -> Shield:
         """A Shield like this one (tenant, audit trail, keys, encryptor, scanner, quarantine) under ``policy``.
 
         For a policy that changes while the tenant's pipeline runs (labels reloaded from the org): the new Shield
         records its ``policy_loaded`` event like any other, and this one keeps working under its own policy.
 
+        Args:
+            policy: the new policy.
+            scanner: the DLP scanner under it (default: the scanner this Shield was given, or, if none was, one
+                built from ``policy``'s ``dlp`` section). Give one when ``policy`` changes the ``dlp`` dictionary,
+                allow-list or threshold and this Shield was given its own scanner:
+                ``scanner=Scanner.for_policy(policy.dlp, detectors=[...])``.
+
         Raises:
             UnknownPurposeError: this Shield's ``default_purpose`` is not known to ``policy``.
+            ConfigurationError: the scanner would let through what ``policy``'s ``dlp`` section stops.
             AuditSinkError: recording that the policy came into force failed.
         """
         return Shield(
@@ -135,7 +147,7 @@ class Shield:
             pseudonym_key=self._pseudonym_key,
             encryptor=self._encryptor,
             default_purpose=self.default_purpose,
-            scanner=self._scanner,
+            scanner=scanner or self._scanner,
             quarantine=self._quarantine,
         )
 

@@ -297,3 +297,25 @@ def test_scanner_for_policy_keeps_the_policy_and_adds_detectors() -> None:
     (out,) = shield.protect([record], purpose="embedding")
     assert out["Description"] == "<IP_MARKER_1> slips; see <TICKET_ID_1>, write to help@acme.example"
     _shield(policy, scanner=Scanner(dictionary=["PROJECT FALCON"], min_confidence=Confidence.UNLIKELY))  # finds more
+
+
+def test_with_policy_takes_a_scanner_for_the_new_policy() -> None:
+    """A Shield given its own scanner moves to a policy with more dictionary terms only with a scanner for it."""
+    old, new = _policy(_STRICT), _policy({**_STRICT, "dictionary": ["Project Falcon", "Nightjar"]})
+    assert old.dlp is not None and new.dlp is not None
+    shield, _, _ = _shield(old, scanner=Scanner.for_policy(old.dlp))
+    with pytest.raises(ConfigurationError, match="lacks 1 of the policy's 2 dictionary terms"):
+        shield.with_policy(new)
+    moved = shield.with_policy(new, scanner=Scanner.for_policy(new.dlp))
+    (out,) = moved.protect([_case("500000000000001AAA", "Nightjar ships")], purpose="embedding")
+    assert out["Description"] == "<IP_MARKER_1> ships"
+
+
+def test_a_scanner_keeps_its_threshold_and_needs_a_dlp_section() -> None:
+    scanner = Scanner.for_policy(_policy(_STRICT).dlp)  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        scanner.min_confidence = Confidence.VERY_LIKELY  # type: ignore[misc]
+    with pytest.raises(TypeError, match="this policy has none"):
+        Scanner.for_policy(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="dictionary terms must not be empty"):
+        _policy({**_STRICT, "dictionary": ["Falcon", "  "]})

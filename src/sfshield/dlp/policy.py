@@ -139,6 +139,13 @@ class DlpPolicy(BaseModel):
     min_confidence: Annotated[Confidence, BeforeValidator(_confidence)] = Confidence.POSSIBLE
     rules: tuple[DlpRule, ...] = ()
 
+    @field_validator("dictionary")
+    @classmethod
+    def _terms(cls, terms: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not term.strip() for term in terms):
+            raise ValueError("dictionary terms must not be empty or only spaces")
+        return terms
+
     @field_validator("fields")
     @classmethod
     def _field_refs(cls, fields: tuple[str, ...]) -> tuple[str, ...]:

@@ -140,7 +140,7 @@ class Scanner:
         self._detectors = tuple(_as_detector(detector) for detector in detectors)
         self._dictionary = frozenset(term.strip().casefold() for term in dictionary)
         self._allow = frozenset(value.casefold() for value in allow)
-        self.min_confidence = min_confidence
+        self._min_confidence = min_confidence
         self._match: Callable[[bytes], list[int] | None] | None = None
         self._words: Callable[[bytes], list[int] | None] | None = None
         # Exclusions (no kind) come last, so that they run only where they can change the outcome (see _find). Each
@@ -178,6 +178,11 @@ class Scanner:
         >>> [str(finding.kind) for finding in scanner.scan("Status of Project Falcon?")]
         ['IP_MARKER']
         """
+        if dlp is None or not hasattr(dlp, "dictionary"):
+            raise TypeError(
+                "Scanner.for_policy takes a policy's dlp section (policy.dlp); this policy has none: add a [dlp] "
+                "section, or build Scanner() directly"
+            )
         return cls(
             patterns,
             detectors=detectors,
@@ -189,7 +194,7 @@ class Scanner:
     def __repr__(self) -> str:
         return (
             f"Scanner({len(self._patterns)} patterns, {len(self._detectors)} detectors, engine={ENGINE!r}, "
-            f"min_confidence={self.min_confidence.name})"
+            f"min_confidence={self._min_confidence.name})"
         )
 
     @property
@@ -206,6 +211,11 @@ class Scanner:
     def allow(self) -> frozenset[str]:
         """The allow-listed values, case-folded."""
         return self._allow
+
+    @property
+    def min_confidence(self) -> Confidence:
+        """The lowest confidence reported (fixed when the scanner is built, so a check made on it stays true)."""
+        return self._min_confidence
 
     def scan(self, text: str, /, *, field: str | None = None) -> ScanResult:
         """Find what is sensitive in ``text``.
@@ -240,7 +250,7 @@ class Scanner:
             ) from None
         if not candidates:
             return _EMPTY
-        return ScanResult(resolve(text, candidates, self.min_confidence, self._allow))
+        return ScanResult(resolve(text, candidates, self._min_confidence, self._allow))
 
     def scan_many(self, texts: Iterable[str], /, *, field: str | None = None) -> list[ScanResult]:
         """:meth:`scan` for many texts (one result per text, in order)."""
@@ -307,7 +317,7 @@ class Scanner:
         return find(rules, text, field, encoded, self._words, re2_spans=True, exclusions=every)
 
     def _resolve(self, text: str, candidates: list[Candidate]) -> tuple[Finding, ...]:
-        return resolve(text, candidates, self.min_confidence, self._allow)
+        return resolve(text, candidates, self._min_confidence, self._allow)
 
 
 _EMPTY: Final = ScanResult(())
