@@ -70,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sfshield", description="Filter record files, verify audit trails, run the demo."
+        prog="sfshield",
+        description=(
+            "Filter and scan record files, check SOQL, manage key files and the quarantine, verify audit trails, "
+            "run the demo."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"sfshield {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")

@@ -213,10 +213,15 @@ class EnvelopeCipher:
 
         The result is the same as calling :meth:`encrypt` per value; the per-call work (key lookup, associated
         data, the nonce system call) is paid once per batch, which makes it faster than a loop of raw AES-GCM
-        calls. Fresh random nonces are drawn for every value.
+        calls, each drawing its own nonce (one AES-GCM call per value remains). Fresh random nonces are drawn for
+        every value.
 
         Raises:
             TypeError: a value is not bytes (nothing is returned for the batch).
+            ValueError: the context is invalid (see :class:`EncryptionContext`).
+            KeyNotFoundError: the tenant's keys were destroyed.
+            KeyProviderError: the tenant's data key could not be created or unwrapped.
+            AuditSinkError: the creation or unwrap of the tenant's data key could not be recorded.
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
         if _monotonic() >= self._valid_until:
@@ -285,10 +290,17 @@ class EnvelopeCipher:
         raise DecryptionError from None
 
     def decrypt_many(self, blobs: Iterable[bytes], /, *, context: ContextLike) -> list[bytes]:
-        """:meth:`decrypt` for many envelopes that share one context, in one call.
+        """:meth:`decrypt` for many envelopes that share one context, in one call: the same plaintexts, in order.
+
+        The envelopes may mix key ids (older, decrypt-only keys after a rotation) and schemes (random and
+        deterministic); each run of envelopes with one header is opened in one call, which is what makes the batch
+        faster than a loop of :meth:`decrypt`.
 
         Raises:
-            DecryptionError: any envelope fails (nothing is returned for the batch).
+            DecryptionError: any envelope fails, or ``blobs`` is not an iterable of envelopes (nothing is returned
+                for the batch; one fixed message, as :meth:`decrypt`).
+            ValueError: the context itself is invalid.
+            AuditSinkError: the unwrap of the tenant's data key could not be recorded.
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
         if _monotonic() >= self._valid_until:
@@ -388,11 +400,14 @@ class EnvelopeCipher:
         return head + nonce + seal(nonce, data, aad)
 
     def encrypt_deterministic_many(self, values: Iterable[bytes], /, *, context: ContextLike) -> list[bytes]:
-        """:meth:`encrypt_deterministic` for many values that share one context, in one call.
+        """:meth:`encrypt_deterministic` for many values that share one context, in one call (the same results).
 
         Raises:
             TypeError: a value is not bytes (nothing is returned for the batch).
             ValueError: as :meth:`encrypt_deterministic`, for any value of the batch.
+            KeyNotFoundError: the tenant's keys were destroyed.
+            KeyProviderError: the tenant's data key could not be created or unwrapped.
+            AuditSinkError: the creation or unwrap of the tenant's data key could not be recorded.
         """
         ctx = context if type(context) is EncryptionContext else EncryptionContext.of(context)
         if _monotonic() >= self._valid_until:
