@@ -14,11 +14,11 @@ from sfshield.crypto import EncryptionContext, EnvelopeCipher, JoinDomain, Norma
 from sfshield.exceptions import DecryptionError
 from sfshield.testing import InMemoryKeyProvider
 
-with tempfile.TemporaryDirectory() as folder:
+with tempfile.TemporaryDirectory() as folder, SQLiteKeyStore(Path(folder) / "keys.db") as keys:
     provider = InMemoryKeyProvider()  # production: KeyFileProvider(...) or Pkcs11KeyProvider(...)
     cipher = EnvelopeCipher(
         provider,
-        store=SQLiteKeyStore(Path(folder) / "keys.db"),
+        store=keys,  # the wrapped data keys; the store is closed when the block ends
         domains=[JoinDomain("email", Normalization.CASEFOLD)],
     )
 

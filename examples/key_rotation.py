@@ -15,11 +15,9 @@ from sfshield.testing import InMemoryKeyProvider
 TENANT = "00D5g000000TENANTA"
 audit_sink = InMemoryAuditSink()
 
-with tempfile.TemporaryDirectory() as folder:
+with tempfile.TemporaryDirectory() as folder, SQLiteKeyStore(Path(folder) / "keys.db") as keys:
     provider = InMemoryKeyProvider(("kek-2026",))
-    cipher = EnvelopeCipher(
-        provider, store=SQLiteKeyStore(Path(folder) / "keys.db"), audit=AuditPipeline(sinks=[audit_sink])
-    )
+    cipher = EnvelopeCipher(provider, store=keys, audit=AuditPipeline(sinks=[audit_sink]))
     base = EncryptionContext(tenant=TENANT, purpose="training", sobject="Case", field="Description")
     contexts = [base.with_record(f"5005g{i:013d}") for i in range(2_500)]
     stored = [cipher.encrypt(f"case {i}".encode(), context=c) for i, c in enumerate(contexts)]

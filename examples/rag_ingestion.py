@@ -12,6 +12,7 @@ Run: python examples/rag_ingestion.py
 """
 
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from sfshield import Shield, load_classification
@@ -28,7 +29,12 @@ QUERY = (
     "FROM Contact WHERE Title != null"
 )
 
-with EmbeddedOrg(orgs=1, size=10) as org, tempfile.TemporaryDirectory() as folder:
+with (
+    EmbeddedOrg(orgs=1, size=10) as org,
+    tempfile.TemporaryDirectory() as folder,
+    SQLiteKeyStore(Path(folder) / "keys.db") as keys,
+    ExitStack() as stack,  # closes the token and quarantine stores when the block ends
+):
     handle = org.handles[0]
     config = TenantConfig(
         tenant="nordhavn-eu",
@@ -41,8 +47,8 @@ with EmbeddedOrg(orgs=1, size=10) as org, tempfile.TemporaryDirectory() as folde
         allowed_objects=["Account", "Contact", "Case", "User", "Opportunity", "Invoice__c"],
         labels_from_org=True,  # every allowed object must have Sfshield_Field_Policy__mdt records (labels_required_for)
     )
-    cipher = EnvelopeCipher(InMemoryKeyProvider(), store=SQLiteKeyStore(Path(folder) / "keys.db"))
-    tokens = TokenStore(cipher, Path(folder) / "tokens.db")
+    cipher = EnvelopeCipher(InMemoryKeyProvider(), store=keys)
+    tokens = stack.enter_context(TokenStore(cipher, Path(folder) / "tokens.db"))
     # Once, by an operator: the connected app's secret goes into the encrypted store, never into a config file.
     app = TokenRef(tenant=config.tenant, org_id=config.org_id, client_id=config.client_id, kind=TokenKind.CLIENT_SECRET)
     tokens.put(app, handle.client_secret)
@@ -52,7 +58,7 @@ with EmbeddedOrg(orgs=1, size=10) as org, tempfile.TemporaryDirectory() as folde
         audit = AuditPipeline(sinks=[sink])
         pseudonym_key = PseudonymKey.generate()  # per tenant, from your secret store
         # case text holding credentials is held back here, encrypted, for review
-        quarantine = QuarantineStore(cipher, Path(folder) / "quarantine.db", audit=audit)
+        quarantine = stack.enter_context(QuarantineStore(cipher, Path(folder) / "quarantine.db", audit=audit))
 
         shield = Shield(
             load_classification(HERE / "policy.toml"),  # the rules; the client merges the org's labels over them
