@@ -338,11 +338,11 @@ def pipeline(org: OrgProcess, folder: Path) -> Iterator[Pipeline]:
         allowed_objects=list(OBJECTS),
     )
     cipher = EnvelopeCipher(InMemoryKeyProvider())
-    tokens = TokenStore.in_memory(cipher)
     ref = TokenRef(tenant=TENANT, org_id=config.org_id, client_id=config.client_id, kind=TokenKind.CLIENT_SECRET)
-    tokens.put(ref, handle.client_secret)
     audit_file = folder / "audit.jsonl"
     with ExitStack() as stack:
+        tokens = stack.enter_context(TokenStore.in_memory(cipher))
+        tokens.put(ref, handle.client_secret)
         sink = stack.enter_context(JsonlAuditSink(audit_file))
         audit = AuditPipeline(sinks=[sink])
         quarantine = stack.enter_context(QuarantineStore(cipher, folder / "quarantine.db", audit=audit))

@@ -28,6 +28,7 @@ from sfshield.crypto import (
 )
 from sfshield.exceptions import AuditSinkError, CryptoError, DecryptionError, KeyNotFoundError, KeyProviderError
 from sfshield.testing import InMemoryKeyProvider
+from tests._closing import close_after_test
 
 CTX = EncryptionContext(tenant="acme", purpose="training", sobject="Contact", field="Email")
 DET = EncryptionContext(tenant="acme", purpose="training", domain="email")
@@ -118,7 +119,7 @@ def test_kek_rotation_rewraps_data_keys_only() -> None:
 
 
 def test_a_shredded_tenant_is_unreadable_and_stays_shredded(tmp_path: Path) -> None:
-    store = SQLiteKeyStore(tmp_path / "keys.db")
+    store = close_after_test(SQLiteKeyStore(tmp_path / "keys.db"))
     provider = InMemoryKeyProvider()
     sink = InMemoryAuditSink()
     cipher = EnvelopeCipher(provider, store=store, audit=AuditPipeline(sinks=[sink]))
@@ -132,7 +133,7 @@ def test_a_shredded_tenant_is_unreadable_and_stays_shredded(tmp_path: Path) -> N
     with pytest.raises(DecryptionError):
         cipher.decrypt(acme, context=CTX)
     # a fresh process with the same store and the same KEK cannot read it either
-    again = EnvelopeCipher(provider, store=SQLiteKeyStore(tmp_path / "keys.db"))
+    again = EnvelopeCipher(provider, store=close_after_test(SQLiteKeyStore(tmp_path / "keys.db")))
     with pytest.raises(DecryptionError):
         again.decrypt(acme, context=CTX)
     with pytest.raises(KeyNotFoundError, match="no primary"):
@@ -161,9 +162,9 @@ def test_one_archived_key_can_be_destroyed_but_not_the_primary() -> None:
 def test_sqlite_store_persists_keys_with_private_permissions(tmp_path: Path) -> None:
     path = tmp_path / "keys.db"
     provider = InMemoryKeyProvider()
-    blob = EnvelopeCipher(provider, store=SQLiteKeyStore(path)).encrypt(b"kept", context=CTX)
+    blob = EnvelopeCipher(provider, store=close_after_test(SQLiteKeyStore(path))).encrypt(b"kept", context=CTX)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    reopened = EnvelopeCipher(provider, store=SQLiteKeyStore(path))
+    reopened = EnvelopeCipher(provider, store=close_after_test(SQLiteKeyStore(path)))
     assert reopened.decrypt(blob, context=CTX) == b"kept"
     assert provider.unwraps == 1  # unwrapped once for the new process, not per value
     reopened.decrypt(blob, context=CTX)
@@ -172,7 +173,7 @@ def test_sqlite_store_persists_keys_with_private_permissions(tmp_path: Path) -> 
 
 def test_a_tampered_key_record_is_refused_with_a_provider_error(tmp_path: Path) -> None:
     provider = InMemoryKeyProvider()
-    store = SQLiteKeyStore(tmp_path / "keys.db")
+    store = close_after_test(SQLiteKeyStore(tmp_path / "keys.db"))
     EnvelopeCipher(provider, store=store).encrypt(b"v", context=CTX)
     (record,) = store.load("acme")
     store.save([replace(record, commitment=bytes(32))])
@@ -186,8 +187,8 @@ def test_a_tampered_key_record_is_refused_with_a_provider_error(tmp_path: Path) 
 
 def test_another_process_sees_a_distributed_key_before_promotion(tmp_path: Path) -> None:
     provider = InMemoryKeyProvider()
-    writer = EnvelopeCipher(provider, store=SQLiteKeyStore(tmp_path / "k.db"))
-    reader = EnvelopeCipher(provider, store=SQLiteKeyStore(tmp_path / "k.db"))
+    writer = EnvelopeCipher(provider, store=close_after_test(SQLiteKeyStore(tmp_path / "k.db")))
+    reader = EnvelopeCipher(provider, store=close_after_test(SQLiteKeyStore(tmp_path / "k.db")))
     writer.encrypt(b"v", context=CTX)
     assert reader.decrypt(writer.encrypt(b"v", context=CTX), context=CTX) == b"v"
     assert reader.key_id_of(reader.encrypt(b"x", context=CTX)) == 1
@@ -263,7 +264,7 @@ def _decrypt_in_a_fresh_process(
     path: Path, provider: InMemoryKeyProvider, blobs: list[tuple[str, bytes]], out: Queue[list[str]]
 ) -> None:
     """A worker process with nothing cached: report the tenants whose values it cannot decrypt."""
-    cipher = EnvelopeCipher(provider, store=SQLiteKeyStore(path, create=False))
+    cipher = EnvelopeCipher(provider, store=close_after_test(SQLiteKeyStore(path, create=False)))
     failed = []
     for tenant, blob in blobs:
         try:
@@ -458,7 +459,12 @@ class TestCacheTtl:
         clock, provider = FakeMonotonic(), InMemoryKeyProvider()
         first, second = (
             EnvelopeCipher(
-                Keyring(provider, store=SQLiteKeyStore(tmp_path / "keys.db"), cache_ttl=300, monotonic=clock),
+                Keyring(
+                    provider,
+                    store=close_after_test(SQLiteKeyStore(tmp_path / "keys.db")),
+                    cache_ttl=300,
+                    monotonic=clock,
+                ),
                 domains=[JoinDomain("email")],
             )
             for _ in range(2)
@@ -523,7 +529,8 @@ class TestCacheTtl:
         """With the default clock and cache_ttl=0, a shredding in one process takes effect in another at once."""
         provider = InMemoryKeyProvider()
         shredder, other = (
-            EnvelopeCipher(Keyring(provider, store=SQLiteKeyStore(tmp_path / "keys.db"), cache_ttl=0)) for _ in range(2)
+            EnvelopeCipher(Keyring(provider, store=close_after_test(SQLiteKeyStore(tmp_path / "keys.db")), cache_ttl=0))
+            for _ in range(2)
         )
         blob = other.encrypt(b"v", context=CTX)
         assert other.decrypt(blob, context=CTX) == b"v"

@@ -25,6 +25,7 @@ from sfshield.dlp import Confidence, Finding, QuarantineStore, Scanner
 from sfshield.dlp.redaction import decrypt_surrogates
 from sfshield.exceptions import ConfigurationError, QuarantineError, SensitiveDataBlockedError
 from sfshield.testing import InMemoryKeyProvider
+from tests._closing import close_after_test
 
 SESSION = "00D5g000000ABCD!AQ4AQFXmBq3Yw0N2k1lJ7Z8xvT6pLhR9sKdEaWcUoIyVbNmQ"
 LABELS = {
@@ -66,7 +67,7 @@ def _shield(policy: Classification = POLICY, **kwargs: Any) -> tuple[Shield, InM
     sink = InMemoryAuditSink()
     cipher = EnvelopeCipher(InMemoryKeyProvider())
     pipeline = AuditPipeline(sinks=[sink])
-    store = QuarantineStore.in_memory(cipher, audit=pipeline)
+    store = close_after_test(QuarantineStore.in_memory(cipher, audit=pipeline))
     shield = Shield(policy, tenant="acme", audit=pipeline, quarantine=kwargs.pop("quarantine", store), **kwargs)
     return shield, sink, cipher
 
@@ -106,7 +107,7 @@ def test_the_quarantined_record_can_be_reviewed_and_released() -> None:
     sink = InMemoryAuditSink()
     cipher = EnvelopeCipher(InMemoryKeyProvider())
     pipeline = AuditPipeline(sinks=[sink])
-    store = QuarantineStore.in_memory(cipher, audit=pipeline)
+    store = close_after_test(QuarantineStore.in_memory(cipher, audit=pipeline))
     shield = Shield(POLICY, tenant="acme", audit=pipeline, quarantine=store)
     shield.protect([_case("500000000000002AAA", f"token {SESSION}")], purpose="training")
     (entry,) = store.list(tenant="acme")

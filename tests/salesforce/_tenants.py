@@ -7,6 +7,7 @@ from typing import Any
 from sfshield.crypto import EnvelopeCipher, TokenKind, TokenRef, TokenStore
 from sfshield.salesforce import TenantConfig
 from sfshield.testing import EmbeddedOrg, InMemoryKeyProvider
+from tests._closing import close_after_test
 
 
 def tenant_config(org: EmbeddedOrg, /, *, index: int = 0, **changes: Any) -> TenantConfig:
@@ -31,7 +32,7 @@ def tenant_config(org: EmbeddedOrg, /, *, index: int = 0, **changes: Any) -> Ten
 
 def token_store(org: EmbeddedOrg, config: TenantConfig, /, *, index: int = 0) -> TokenStore:
     """An in-memory token store holding the client secret of org ``index``'s app for ``config``."""
-    store = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
+    store = close_after_test(TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider())))
     app = TokenRef(tenant=config.tenant, org_id=config.org_id, client_id=config.client_id, kind=TokenKind.CLIENT_SECRET)
     store.put(app, org.handles[index].client_secret)
     return store

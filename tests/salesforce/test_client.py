@@ -45,6 +45,7 @@ from sfshield.salesforce.client import TenantClient
 from sfshield.testing import EmbeddedOrg, InMemoryKeyProvider
 from sfshield.testing.org._bulk import published_events
 from sfshield.transforms import PseudonymKey
+from tests._closing import close_after_test
 
 OBJECTS = ("Account", "Contact", "Case", "User", "Opportunity", "Invoice__c")
 QUERY = "SELECT Id, FirstName, Email, Title, Account.Name FROM Contact"
@@ -92,7 +93,7 @@ def _client(
     sink = InMemoryAuditSink()
     audit = AuditPipeline(sinks=[sink])
     shield = Shield(_policy(org, index), tenant=config.tenant, audit=audit, pseudonym_key=PseudonymKey(bytes(32)))
-    store = TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider()))
+    store = close_after_test(TokenStore.in_memory(EnvelopeCipher(InMemoryKeyProvider())))
     app = {"tenant": config.tenant, "org_id": config.org_id, "client_id": config.client_id}
     store.put(TokenRef(**app, kind=TokenKind.CLIENT_SECRET), org.handles[index].client_secret)
     policy = RequestPolicy(backoff=0.01, max_backoff=0.02, attempts=6, sleep=lambda _: None)
