@@ -80,13 +80,6 @@ class PseudonymKey:
         """Return HMAC-SHA256 of ``message`` under this key."""
         return hmac.digest(self._key, message, hashlib.sha256)
 
-    def keyed(self, prefix: bytes = b"", /) -> hmac.HMAC:
-        """Return an HMAC-SHA256 under this key that has absorbed ``prefix``: ``.copy()`` it for each message.
-
-        ``keyed(a).copy()`` updated with ``b`` digests to ``digest(a + b)``, without keying a new HMAC each time.
-        """
-        return hmac.new(self._key, prefix, hashlib.sha256)
-
     def _prefixed(self, prefix: bytes, /) -> _PrefixedHmac:
         return _PrefixedHmac(self._key, prefix)
 

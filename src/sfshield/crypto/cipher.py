@@ -342,28 +342,31 @@ class EnvelopeCipher:
     ) -> Callable[[list[Any]], list[bytes]] | None:
         """How to open many envelopes with header ``head`` under ``ctx`` at once (None: open them one by one).
 
-        ``first`` is the run's first value: if the header is not cached yet, it is decrypted with every check, which
-        caches the header's key, or raises.
+        ``first`` is the run's first value: if the header's key is not cached yet, ``first`` is decrypted with every
+        check, which caches the key, or raises.
         """
         if type(head) is not bytes or len(head) < 5 or head[0] not in (_RND, _DET, _DET_GCM):
             return None
-        for attempt in range(2):
-            if head[0] == _RND:
-                keys = self._dec_rnd.get(ctx.scope)
-                aead = keys.get(head) if keys is not None else None
-                if aead is not None:
-                    return partial(_open_rnd_column, aead.decrypt, head + ctx.aad)
-            else:
-                openers = self._det_openers.get(ctx.aad)
-                opener = openers.get(head) if openers is not None else None
-                if opener is not None:
-                    open_, aad, nonces = opener
-                    if nonces is None:
-                        return partial(_open_det_column, open_, aad)
-                    return partial(_open_det_gcm_column, open_, aad, nonces)
-            if attempt == 0:
-                self.decrypt(first, context=ctx)  # type: ignore[arg-type]  # raises DecryptionError, or caches the key
-        return None
+        column = self._cached_column(ctx, head)
+        if column is None:
+            self.decrypt(first, context=ctx)  # type: ignore[arg-type]  # raises DecryptionError, or caches the key
+            column = self._cached_column(ctx, head)
+        return column
+
+    def _cached_column(self, ctx: EncryptionContext, head: bytes) -> Callable[[list[Any]], list[bytes]] | None:
+        """The column opener of a header whose key :meth:`decrypt` has cached for ``ctx`` (None: not cached)."""
+        if head[0] == _RND:
+            keys = self._dec_rnd.get(ctx.scope)
+            aead = keys.get(head) if keys is not None else None
+            return None if aead is None else partial(_open_rnd_column, aead.decrypt, head + ctx.aad)
+        openers = self._det_openers.get(ctx.aad)
+        opener = openers.get(head) if openers is not None else None
+        if opener is None:
+            return None
+        open_, aad, nonces = opener
+        if nonces is None:
+            return partial(_open_det_column, open_, aad)
+        return partial(_open_det_gcm_column, open_, aad, nonces)
 
     # -- DET -----------------------------------------------------------------------------------------------------
 
