@@ -199,3 +199,62 @@ class TestExclusions:
 def test_edge_texts(text: str) -> None:
     """Empty, tiny, unencodable and odd-only texts scan as on the slow path."""
     assert_same(text)
+
+
+class TestHotPathShortcuts:
+    """The hot path's shortcuts, each held to the long way it replaces."""
+
+    SHRINKING = tuple(rule for rule in SCANNER._rules if rule.shrink)
+
+    # Valid values of each shrinking kind at or near its shortest (a 12-digit Maestro, a 13-digit Visa, a Norwegian
+    # IBAN), and pieces that make longer matches around them.
+    WORDS = ("4111", "1111", "4222222222222", "501800000009", "NO9386011117947", "DE89", "3704", "0044", "030",
+             "1234", "+44", "20", "7946", "0958", "123", "12", "0")  # fmt: skip
+
+    @given(st.lists(st.sampled_from(WORDS)).map(" ".join), st.sampled_from(["", "card ", "Tel. ", "IBAN "]))
+    @example("4111 1111 1111 1111 123", "card ")
+    @example("4222222222222 12", "card ")
+    @example("501800000009 12", "")
+    @example("NO9386011117947 12", "IBAN ")
+    def test_shrinking_skips_only_cuts_shorter_than_any_match(self, words: str, prefix: str) -> None:
+        """Cuts shorter than a pattern's shortest match are not tried: trying every cut finds the same candidates."""
+        text = prefix + words
+        assert all(rule.min_width > 0 for rule in self.SHRINKING)
+        fast = _candidates.find(self.SHRINKING, text, None, None, None, re2_spans=False, exclusions=True)
+        widths = [rule.min_width for rule in self.SHRINKING]
+        try:
+            for rule in self.SHRINKING:
+                rule.min_width = 0
+            slow = _candidates.find(self.SHRINKING, text, None, None, None, re2_spans=False, exclusions=True)
+        finally:
+            for rule, width in zip(self.SHRINKING, widths, strict=True):
+                rule.min_width = width
+        assert fast == slow
+
+    def test_a_card_before_a_short_group_is_still_found_by_shrinking(self) -> None:
+        """A match refused whole (19 digits) still yields the card inside it."""
+        text = "card 4111 1111 1111 1111 123 on file"
+        assert [(f.kind, text[f.start : f.end]) for f in SCANNER.scan(text)] == [(K.CREDIT_CARD, "4111 1111 1111 1111")]
+
+    @given(st.integers(0, 10**6), st.integers(1, 10**3), st.sampled_from(list(K)), st.sampled_from(list(Confidence)))
+    def test_findings_made_on_the_hot_path_equal_constructed_ones(
+        self, start: int, length: int, kind: K, confidence: Confidence
+    ) -> None:
+        """The scanner's own findings and results are the objects the public constructors make."""
+        from sfshield.dlp.findings import checked_finding  # noqa: PLC0415
+        from sfshield.dlp.scanner import ScanResult, _result  # noqa: PLC0415
+
+        made = checked_finding(start, start + length, kind, confidence, "email")
+        built = Finding(start, start + length, kind, confidence, "email")
+        assert made == built
+        assert hash(made) == hash(built)
+        assert repr(made) == repr(built)
+        assert _result((made,)) == ScanResult((built,))
+        with pytest.raises(AttributeError):
+            made.start = 0  # type: ignore[misc]
+
+    def test_a_text_with_only_a_record_id_is_clean_without_running_anything(self) -> None:
+        """Only an exclusion matched: nothing to exclude from, so nothing is found (as on the plain path)."""
+        for text in ("Case 5003000000D8cuI escalated", "Account 0015g00000AbCdEAAV, IBAN-like DE00 0000"):
+            assert_same(text)
+            assert not SCANNER.scan(text)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sfshield.dlp._prefilter import EVERY_ENTRY
 from sfshield.dlp._resolve import RANK, Candidate
-from sfshield.dlp._spans import PatternSpans
+from sfshield.dlp._spans import PatternSpans, re_flags
 from sfshield.dlp.findings import Confidence
 from sfshield.dlp.patterns import KIND_PRIORITY, Pattern
 
@@ -44,6 +44,7 @@ class Rule(PatternSpans):
         "exclude_finder",
         "field_memo",
         "kind",
+        "min_width",
         "name",
         "order",
         "priority",
@@ -75,6 +76,7 @@ class Rule(PatternSpans):
         self.exclude_finder = _word_finder(pattern.exclude_context) if pattern.exclude_context else None
         self.window = pattern.window
         self.shrink = pattern.shrink
+        self.min_width = _min_width(pattern.confirm or pattern.regex) if pattern.shrink else 0
         self.refine = pattern.refine if pattern.kind is not None else None
         self.priority = pattern.priority
 
@@ -207,8 +209,9 @@ def _shrunk(  # noqa: PLR0917 - mirrors _accepted
 ) -> Candidate | None:
     """The longest shorter match, ending before a space inside the refused one, that validates."""
     validator = rule.validator
+    shortest = start + rule.min_width  # a match of the pattern is never shorter than that
     cut = text.rfind(" ", start, end)
-    while cut > start:
+    while cut >= shortest and cut > start:
         match = rule.compiled.match(text, start, cut)
         if match is not None and match.end() == cut and (validator is None or validator(text[start:cut])):
             candidate = _accepted(rule, text, start, cut, lowered, confidence, context_finder, exclude_finder, order)
@@ -226,6 +229,21 @@ def _near(finder: re.Pattern[str], lowered: _Lowered, start: int, end: int, wind
     """
     text = lowered.get()
     return bool(finder.search(text, max(0, start - window), start) or finder.search(text, end, end + window // 2))
+
+
+def _min_width(regex: str) -> int:
+    """The fewest characters a match of ``regex`` can span, as re reads it (0 where re's parser cannot tell).
+
+    :func:`_shrunk` tries no cut that leaves fewer. The parser is re's own (private, but what ``re.compile`` runs);
+    where an interpreter lacks it, every cut is tried, as before.
+    """
+    try:
+        from re import _parser  # type: ignore[attr-defined]  # noqa: PLC0415 - private: imported only here
+
+        low, _ = _parser.parse(regex, re_flags(regex)).getwidth()
+    except Exception:  # noqa: BLE001 - no such parser: try every cut
+        return 0
+    return max(0, int(low))
 
 
 class _Lowered:

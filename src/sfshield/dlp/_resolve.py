@@ -13,7 +13,7 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 from typing import Final
 
-from sfshield.dlp.findings import Confidence, Finding
+from sfshield.dlp.findings import Confidence, Finding, checked_finding
 from sfshield.dlp.patterns import KIND_PRIORITY
 from sfshield.exceptions import ScanError
 from sfshield.protocols import FindingLike
@@ -71,6 +71,11 @@ def resolve(text: str, candidates: list[Candidate], floor: Confidence, allow: fr
     """
     # A candidate that will not be reported (below the threshold, allow-listed) must not claim its span either:
     # an unlikely phone number may not hide the discount it overlaps. Exclusions (no kind) do claim theirs.
+    if len(candidates) == 1:  # the common case: one match in the text, nothing to resolve
+        _, _, _, start, _, end, kind, confidence, detector = candidates[0]
+        if kind is None or confidence < floor or (allow and text[start:end].casefold() in allow):
+            return ()
+        return (checked_finding(start, end, kind, confidence, detector),)
     eligible = [
         candidate
         for candidate in candidates
@@ -87,7 +92,7 @@ def resolve(text: str, candidates: list[Candidate], floor: Confidence, allow: fr
         eligible.sort(key=_start)  # the spans taken are disjoint: their starts differ
     return tuple(
         [
-            Finding(start, end, kind, confidence, detector)
+            checked_finding(start, end, kind, confidence, detector)
             for _, _, _, start, _, end, kind, confidence, detector in eligible
             if kind is not None
         ]

@@ -20,7 +20,7 @@ from typing import Any, Final
 from sfshield.dlp._prefilter import one_pass_form, re2, re2_options
 from sfshield.dlp.patterns import Pattern
 
-__all__ = ["PatternSpans", "folds_to_ascii", "span_engine"]
+__all__ = ["PatternSpans", "folds_to_ascii", "re_flags", "span_engine"]
 
 
 class PatternSpans:
@@ -92,9 +92,16 @@ class PatternSpans:
 
 
 def _compile_re(regex: str) -> re.Pattern[str]:
-    # ASCII mode gives \b, \s and \w the same meaning as in RE2. Patterns with non-ASCII letters (Zürich, für) need
-    # Unicode case folding, which ASCII mode turns off.
-    return re.compile(regex, re.ASCII if regex.isascii() else 0)
+    return re.compile(regex, re_flags(regex))
+
+
+def re_flags(regex: str) -> int:
+    r"""The flags re reads a pattern with: ASCII mode for ASCII patterns.
+
+    ASCII mode gives ``\b``, ``\s`` and ``\w`` the same meaning as in RE2. Patterns with non-ASCII letters (Zürich,
+    für) need Unicode case folding, which ASCII mode turns off.
+    """
+    return re.ASCII if regex.isascii() else 0
 
 
 def span_engine(pattern: Pattern) -> tuple[Any, bool] | None:

@@ -7,6 +7,7 @@ Confidence uses the five likelihood levels of Google's Sensitive Data Protection
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -110,6 +111,30 @@ class Finding:
     def overlaps(self, other: Finding) -> bool:
         """Whether the two spans share a character."""
         return self.start < other.end and other.start < self.end
+
+
+def _slot_setters() -> tuple[Callable[[Finding, object], None], ...]:
+    return tuple(vars(Finding)[name].__set__ for name in ("start", "end", "kind", "confidence", "detector"))
+
+
+_SET_START, _SET_END, _SET_KIND, _SET_CONFIDENCE, _SET_DETECTOR = _slot_setters()
+_new = object.__new__
+
+
+def checked_finding(start: int, end: int, kind: str, confidence: Confidence, detector: str, /) -> Finding:
+    """``Finding(start, end, kind, confidence, detector)`` for a span the scanner has already checked.
+
+    The scanner makes thousands per second: this skips the dataclass's frozen ``__init__`` and its span check
+    (the caller guarantees ``0 <= start < end``), at half the cost. The result is equal to the one the constructor
+    makes, field for field.
+    """
+    finding = _new(Finding)
+    _SET_START(finding, start)
+    _SET_END(finding, end)
+    _SET_KIND(finding, kind)
+    _SET_CONFIDENCE(finding, confidence)
+    _SET_DETECTOR(finding, detector)
+    return finding
 
 
 class TextAction(StrEnum):

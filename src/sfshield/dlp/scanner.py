@@ -143,6 +143,7 @@ class Scanner:
         self._min_confidence = min_confidence
         self._match: Callable[[bytes], list[int] | None] | None = None
         self._words: Callable[[bytes], list[int] | None] | None = None
+        self._clean_exit = False  # whether a text the one pass finds nothing in is clean (no detectors to run)
         # Exclusions (no kind) come last, so that they run only where they can change the outcome (see _find). Each
         # rule keeps its pattern's rank, which orders ties as the patterns are ordered.
         ranked = sorted(enumerate(self._patterns), key=lambda item: item[1].kind is None)
@@ -152,12 +153,15 @@ class Scanner:
         # The one pass holds every rule's pattern, then the disagreement guard. The word lists of patterns that
         # require context get a set of their own, run only where such a pattern matched.
         self._match = compile_set([pattern for _, pattern in ranked], [DISAGREE, _LOOKALIKE_CLASS])
+        self._clean_exit = not self._detectors
         self._lookalike = len(ranked) + 1  # the set entry that says a text holds a lookalike
         word_lists = list(dict.fromkeys(p.context for p in self._patterns if p.requires_context and p.context))
         if word_lists:
             self._words = compile_set([], [any_word(words) for words in word_lists])
         entries = {words: index for index, words in enumerate(word_lists)}
         self._rules = tuple(Rule(pattern, rank, entries, span_engine(pattern)) for rank, pattern in ranked)
+        # The first rule that is an exclusion (they come last): a text that matches only those holds nothing.
+        self._exclusions_from = next((i for i, rule in enumerate(self._rules) if rule.kind is None), len(self._rules))
 
     @classmethod
     def for_policy(
@@ -217,7 +221,7 @@ class Scanner:
         """The lowest confidence reported (fixed when the scanner is built, so a check made on it stays true)."""
         return self._min_confidence
 
-    def scan(self, text: str, /, *, field: str | None = None) -> ScanResult:
+    def scan(self, text: str, /, *, field: str | None = None) -> ScanResult:  # noqa: PLR0912 - the hot path, inlined
         """Find what is sensitive in ``text``.
 
         Args:
@@ -237,7 +241,18 @@ class Scanner:
             return _EMPTY
         try:
             # ``text`` comes back with its Unicode lookalikes read as ASCII if it holds any (see _ASCII_LOOKALIKES).
-            candidates, text = self._candidates(text, field)
+            if self._clean_exit:  # the hot path, inlined: most texts hold nothing, and the one pass says so
+                try:
+                    encoded = text.encode()
+                except UnicodeEncodeError:
+                    candidates, text = self._candidates(text, field)
+                else:
+                    matched = self._match(encoded)  # type: ignore[misc]  # _clean_exit: the one pass is compiled
+                    if not matched:
+                        return _EMPTY
+                    candidates, text = self._one_pass_candidates(matched, text, field, encoded)
+            else:
+                candidates, text = self._candidates(text, field)
             if self._detectors:
                 for rank, (name, detect) in enumerate(self._detectors, start=len(self._rules)):
                     candidates.extend(external_candidates(name, detect, text, rank * RANK))
@@ -250,7 +265,8 @@ class Scanner:
             ) from None
         if not candidates:
             return _EMPTY
-        return ScanResult(resolve(text, candidates, self._min_confidence, self._allow))
+        findings = resolve(text, candidates, self._min_confidence, self._allow)
+        return _result(findings) if findings else _EMPTY
 
     def scan_many(self, texts: Iterable[str], /, *, field: str | None = None) -> list[ScanResult]:
         """:meth:`scan` for many texts (one result per text, in order)."""
@@ -293,23 +309,29 @@ class Scanner:
             except UnicodeEncodeError:  # RE2 reads UTF-8 and a lone surrogate has none: re runs every pattern
                 pass
             else:
-                matched = self._match(encoded)
-                if not matched:
-                    return [], text
-                if self._lookalike in matched:
-                    return self._candidates(text.translate(_ASCII_LOOKALIKES), field)
-                return self._matched(matched, text, field, encoded), text
+                return self._one_pass_candidates(self._match(encoded), text, field, encoded)
         if not text.isascii() and _HAS_LOOKALIKE(text) is not None:
             text = text.translate(_ASCII_LOOKALIKES)
         return find(self._rules, text, field, None, None, re2_spans=False, exclusions=bool(self._detectors)), text
+
+    def _one_pass_candidates(
+        self, matched: list[int] | None, text: str, field: str | None, encoded: bytes
+    ) -> tuple[list[Candidate], str]:
+        """:meth:`_candidates` once the one pass has run: ``matched`` is its answer for ``text`` (``encoded``)."""
+        if not matched:
+            return [], text
+        if self._lookalike in matched:
+            return self._candidates(text.translate(_ASCII_LOOKALIKES), field)
+        return self._matched(matched, text, field, encoded), text
 
     def _matched(self, matched: list[int], text: str, field: str | None, encoded: bytes) -> list[Candidate]:
         """The candidates of the set entries ``matched`` in ``text``."""
         matched.sort()
         count = len(self._rules)
-        if matched[0] == count:  # only the disagreement guard
-            return []
         every = bool(self._detectors)  # the detectors' findings may overlap an exclusion: always run exclusions
+        if matched[0] >= (count if every else self._exclusions_from):
+            # Only exclusions (which take spans from candidates, and there are none) or the disagreement guard.
+            return []
         if matched[-1] == count:  # a character on which RE2 and re disagree: re finds the spans
             rules = [self._rules[index] for index in matched[:-1]]
             return find(rules, text, field, encoded, self._words, re2_spans=False, exclusions=every)
@@ -321,6 +343,16 @@ class Scanner:
 
 
 _EMPTY: Final = ScanResult(())
+_SET_FINDINGS: Final = vars(ScanResult)["findings"].__set__
+
+
+def _result(findings: tuple[Finding, ...]) -> ScanResult:
+    """``ScanResult(findings)`` without the frozen dataclass's ``__init__`` (a third of the cost, same object)."""
+    result = object.__new__(ScanResult)
+    _SET_FINDINGS(result, findings)
+    return result
+
+
 _ASCII_LOOKALIKES: Final = str.maketrans(
     {
         **dict.fromkeys(

@@ -97,12 +97,13 @@ def card_number(text: str, /) -> bool:
     digits = text.replace(" ", "").replace("-", "")
     if not (digits.isascii() and digits.isdigit()):
         digits = _NON_DIGITS.sub("", text)
-    if not 12 <= len(digits) <= 19 or len(set(digits)) == 1:
+    size = len(digits)
+    if not 12 <= size <= 19:
         return False
     for width in (1, 2, 3, 4):
         lengths = _IIN_LENGTHS.get(digits[:width])
         if lengths is not None:
-            return len(digits) in lengths and luhn(digits)
+            return size in lengths and digits.count(digits[0]) != size and luhn(digits)
     return False
 
 
