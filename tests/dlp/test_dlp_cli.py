@@ -433,6 +433,23 @@ allow = ["help@acme.example"]
             ("Account.Comments", "CREDIT_CARD"),
         }
 
+    def test_a_threshold_above_the_policys_is_said_on_stderr(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--min-confidence above the policy's threshold hides what the policy acts on: the report says so."""
+        policy = tmp_path / "policy.toml"
+        policy.write_text(self.POLICY)
+        data = write_jsonl(
+            tmp_path / "cases.jsonl",
+            [{"attributes": {"type": "Case"}, "Id": "1", "Description": "call 0171/1234567 or mail bob@example.com"}],
+        )
+        _, lines, err = scan(capsys, "--policy", str(policy), "--min-confidence", "VERY_LIKELY", str(data))
+        assert "hides findings the policy acts on (its threshold is POSSIBLE)" in err
+        assert {f["kind"] for line in lines for f in line["findings"]} == {"EMAIL_ADDRESS"}
+        _, full, err = scan(capsys, "--policy", str(policy), "--min-confidence", "POSSIBLE", str(data))
+        assert "hides" not in err
+        assert {f["kind"] for line in full for f in line["findings"]} == {"EMAIL_ADDRESS", "PHONE_NUMBER"}
+
     def test_a_policy_without_dlp_fields_is_refused(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A policy that lists no text fields would scan nothing: refused with a hint."""
         policy = tmp_path / "policy.toml"

@@ -104,6 +104,12 @@ def run_scan(args: argparse.Namespace) -> int:
         allow += dlp.allow
         if args.min_confidence is None:
             min_confidence = dlp.min_confidence
+        elif min_confidence > dlp.min_confidence:
+            _say(
+                f"note: --min-confidence {min_confidence.name} hides findings the policy acts on (its threshold is "
+                f"{dlp.min_confidence.name}); this report shows fewer than `sfshield protect` and Shield would",
+                err=True,
+            )
     scanner = Scanner(dictionary=dictionary, allow=allow, min_confidence=min_confidence)
     fields = [name.strip() for name in args.fields.split(",") if name.strip()] if args.fields else None
     kinds: Counter[str] = Counter()
