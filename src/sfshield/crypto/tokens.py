@@ -75,7 +75,7 @@ _DELETE: Final = (
 )
 _LIST: Final = (
     "SELECT tenant, org_id, user_id, client_id, kind, issued_at, expires_at FROM sfshield_tokens "
-    "WHERE ?1 IS NULL OR tenant = ?1 ORDER BY tenant, org_id, user_id, client_id, kind"
+    "WHERE :tenant IS NULL OR tenant = :tenant ORDER BY tenant, org_id, user_id, client_id, kind"
 )
 
 
@@ -420,7 +420,7 @@ class TokenStore:
 
     def _metadata(self, tenant: str | None) -> list[tuple[TokenRef, datetime, datetime | None]]:
         with self._read() as db:
-            rows = db.execute(_LIST, (tenant,)).fetchall()
+            rows = db.execute(_LIST, {"tenant": tenant}).fetchall()
         try:
             return [
                 (

@@ -106,7 +106,8 @@ FROM sfshield_quarantine WHERE id = ?
 _LIST: Final = """
 SELECT id, tenant, purpose, sobject, record_id, reason, kinds, held_at, status, reviewed_at, reviewer, review_reason,
        NULL
-FROM sfshield_quarantine WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY held_at, rowid
+FROM sfshield_quarantine
+WHERE (:tenant IS NULL OR tenant = :tenant) AND (:status IS NULL OR status = :status) ORDER BY held_at, rowid
 """
 _REVIEW: Final = """
 UPDATE sfshield_quarantine SET status = ?, reviewed_at = ?, reviewer = ?, review_reason = ?, ciphertext = NULL
@@ -416,7 +417,7 @@ class QuarantineStore:
         """
         wanted = _status(status).value if status is not None else None
         with self._reading() as db:
-            rows = db.execute(_LIST, (tenant, wanted)).fetchall()
+            rows = db.execute(_LIST, {"tenant": tenant, "status": wanted}).fetchall()
         return [self._entry(row) for row in rows]
 
     def entry(self, quarantine_id: str, /) -> QuarantineEntry:

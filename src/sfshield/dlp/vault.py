@@ -79,8 +79,8 @@ _TOUCH: Final = "UPDATE sfshield_vault_scopes SET expires_at = ? WHERE tenant = 
 _ENTRIES: Final = "SELECT placeholder, kind, ciphertext FROM sfshield_vault_entries WHERE tenant = ? AND scope = ?"
 _INSERT: Final = "INSERT INTO sfshield_vault_entries VALUES (?, ?, ?, ?, ?)"
 _PURGE_ENTRIES: Final = (
-    "DELETE FROM sfshield_vault_entries WHERE tenant = ?1 AND scope IN "
-    "(SELECT scope FROM sfshield_vault_scopes WHERE tenant = ?1 AND expires_at <= ?2)"
+    "DELETE FROM sfshield_vault_entries WHERE tenant = :tenant AND scope IN "
+    "(SELECT scope FROM sfshield_vault_scopes WHERE tenant = :tenant AND expires_at <= :now)"
 )
 _PURGE_SCOPES: Final = "DELETE FROM sfshield_vault_scopes WHERE tenant = ? AND expires_at <= ?"
 
@@ -344,7 +344,7 @@ class PlaceholderVault:
         """
         with self._lock, self._transaction() as db:
             now = self._now()
-            removed = db.execute(_PURGE_ENTRIES, (self.tenant, now)).rowcount
+            removed = db.execute(_PURGE_ENTRIES, {"tenant": self.tenant, "now": now}).rowcount
             db.execute(_PURGE_SCOPES, (self.tenant, now))
         self._emit("purge", removed, (), scope="*")
         return int(removed)
