@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 from benchmarks.bench_filter import Comparison, comparisons, outputs, run
@@ -45,10 +47,16 @@ class TestRun:
 
     @pytest.mark.parametrize("gc_mode", ["freeze", "off"])
     def test_gc_modes_leave_the_collector_as_found(self, gc_mode: str) -> None:
-        """run() with the collector frozen or off restores it afterwards: enabled, nothing frozen."""
+        """run() with the collector frozen or off restores it afterwards: enabled, nothing of its own frozen.
+
+        Python 3.12 keeps a few hundred objects of its own in the permanent generation (375 at start, and after
+        ``gc.unfreeze()`` some come back), so the count is held to what a fresh interpreter starts with, not to 0.
+        """
+        count = "import gc; print(gc.get_freeze_count())"
+        own = subprocess.run([sys.executable, "-c", count], capture_output=True, check=True, text=True)
         run(records=50, repeat=1, only="keep-drop", gc_mode=gc_mode)
         assert gc.isenabled()
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() <= int(own.stdout)
 
     def test_unknown_comparison_is_refused(self) -> None:
         """run() refuses a comparison name it does not know, naming the known ones."""
