@@ -406,23 +406,25 @@ dictionary = ["Bluebird"]
 allow = ["help@acme.example"]
 """
 
+    def files(self, tmp_path: Path, record: dict[str, Any]) -> tuple[Path, Path]:
+        """The policy file and a JSON Lines file of ``record``."""
+        policy = tmp_path / "policy.toml"
+        policy.write_text(self.POLICY)
+        return policy, write_jsonl(tmp_path / "cases.jsonl", [record])
+
     def test_the_policy_picks_fields_dictionary_and_allow_list(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """Only the listed fields are scanned; the policy's dictionary and allow-list apply."""
-        policy = tmp_path / "policy.toml"
-        policy.write_text(self.POLICY)
-        data = write_jsonl(
-            tmp_path / "cases.jsonl",
-            [
-                {
-                    "attributes": {"type": "Case"},
-                    "Id": "500000000000001AAA",
-                    "Subject": "mail ana@example.com",  # not listed: not scanned
-                    "Description": "Bluebird rollout; write help@acme.example or bob@example.com",
-                    "Account": {"Comments": "card 4111 1111 1111 1111"},
-                },
-            ],
+        policy, data = self.files(
+            tmp_path,
+            {
+                "attributes": {"type": "Case"},
+                "Id": "500000000000001AAA",
+                "Subject": "mail ana@example.com",  # not listed: not scanned
+                "Description": "Bluebird rollout; write help@acme.example or bob@example.com",
+                "Account": {"Comments": "card 4111 1111 1111 1111"},
+            },
         )
         code, lines, _ = scan(capsys, "--policy", str(policy), str(data))
         assert code == 1
@@ -437,12 +439,8 @@ allow = ["help@acme.example"]
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """--min-confidence above the policy's threshold hides what the policy acts on: the report says so."""
-        policy = tmp_path / "policy.toml"
-        policy.write_text(self.POLICY)
-        data = write_jsonl(
-            tmp_path / "cases.jsonl",
-            [{"attributes": {"type": "Case"}, "Id": "1", "Description": "call 0171/1234567 or mail bob@example.com"}],
-        )
+        case = {"attributes": {"type": "Case"}, "Id": "1", "Description": "call 0171/1234567 or mail bob@example.com"}
+        policy, data = self.files(tmp_path, case)
         _, lines, err = scan(capsys, "--policy", str(policy), "--min-confidence", "VERY_LIKELY", str(data))
         assert "hides findings the policy acts on (its threshold is POSSIBLE)" in err
         assert {f["kind"] for line in lines for f in line["findings"]} == {"EMAIL_ADDRESS"}
