@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import secrets
 from pathlib import Path
 
@@ -146,6 +147,17 @@ class TestProtect:
         source = write_csv(tmp_path / "in.csv", ROWS[:1])
         assert run_protect(tmp_path / "nope.toml", source, tmp_path / "o.csv", "--object", "Contact") == 2
         assert "nope.toml: no such file" in capsys.readouterr().err
+
+    def test_progress_shows_on_stderr_only_when_asked(
+        self, tmp_path: Path, policy: Path, key: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--progress ends with a line of records done and 100% of the bytes; --no-progress draws nothing."""
+        source = write_csv(tmp_path / "in.csv", ROWS)
+        assert run_protect(policy, source, tmp_path / "a.csv", "--object", "Contact", "--progress") == 0
+        err = capsys.readouterr().err
+        assert re.search(r"\r\s+50 records\s+100\.0%\s+[0-9,]+ records/s\n", err)
+        assert run_protect(policy, source, tmp_path / "b.csv", "--object", "Contact", "--no-progress") == 0
+        assert "records/s" not in capsys.readouterr().err
 
 
 class TestAuditVerify:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -68,6 +69,15 @@ class TestScan:
         _, _, err = scan(capsys, str(source))
         assert err.startswith("scanned 3 records (0.00 MB in ")
         assert "MB/s): 2 with findings; CREDIT_CARD 1, EMAIL_ADDRESS 1, IP_MARKER 1, PHONE_NUMBER 1" in err
+
+    def test_progress_shows_on_stderr_only_when_asked(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """--progress draws records done, percent of the file and rate on stderr, ending at 100%; stdout is the same."""
+        source = write_jsonl(tmp_path / "cases.jsonl", RECORDS)
+        _, with_progress, err = scan(capsys, "--progress", str(source))
+        assert re.search(r"\r\s+3 records\s+100\.0%\s+[0-9,]+ records/s\nscanned 3 records", err)
+        _, without, err = scan(capsys, "--no-progress", str(source))
+        assert with_progress == without
+        assert "records/s" not in err
 
     def test_a_clean_file_exits_0(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """Nothing found: exit 0, nothing on stdout, the summary on stderr."""

@@ -23,7 +23,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sfshield._streams import detect_format, open_counted, read_records
+from sfshield._streams import Progress, detect_format, open_counted, read_records
 from sfshield.audit import AuditPipeline, JsonlAuditSink
 from sfshield.dlp.findings import Confidence
 from sfshield.dlp.policy import DlpPolicy
@@ -84,6 +84,12 @@ def _add_scan(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--object", dest="sobject", metavar="O", help="with --policy: the records' object when they do not say (CSV)"
     )
     scan.add_argument("--format", choices=("csv", "jsonl"), help="input format (default: by extension)")
+    scan.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress on stderr (default: when stderr is a terminal)",
+    )
     scan.add_argument("input", type=Path, metavar="FILE")
     scan.set_defaults(run=run_scan)
 
@@ -115,8 +121,12 @@ def run_scan(args: argparse.Namespace) -> int:
     kinds: Counter[str] = Counter()
     records = flagged = 0
     started = time.monotonic()
+    progress = Progress(
+        args.input.stat().st_size, enabled=sys.stderr.isatty() if args.progress is None else args.progress
+    )
     with open_counted(args.input) as (stream, counter):
         for records, record in enumerate(read_records(stream, fmt, str(args.input)), start=1):
+            progress.update(records, counter.count)
             flat = _flatten(record)
             chosen = fields if dlp is None else _policy_fields(dlp, flat, _object_of(record, args.sobject))
             found = scanner.scan_record(flat, fields=chosen)
@@ -125,6 +135,7 @@ def run_scan(args: argparse.Namespace) -> int:
                 kinds.update(finding.kind for result in found.values() for finding in result)
                 _say(json.dumps(_report(records, record, found), ensure_ascii=False))
         size = counter.count
+    progress.update(records, size, final=True)
     _say(_summary(records, flagged, kinds, size, time.monotonic() - started), err=True)
     return 1 if flagged else 0
 
