@@ -248,10 +248,10 @@ class TestHotPathShortcuts:
         self, start: int, length: int, kind: K, confidence: Confidence
     ) -> None:
         """The scanner's own findings and results are the objects the public constructors make."""
-        from sfshield.dlp.findings import checked_finding  # noqa: PLC0415
+        from sfshield.dlp.findings import _finding  # noqa: PLC0415
         from sfshield.dlp.scanner import ScanResult, _result  # noqa: PLC0415
 
-        made = checked_finding(start, start + length, kind, confidence, "email")
+        made = _finding(start, start + length, kind, confidence, "email")
         built = Finding(start, start + length, kind, confidence, "email")
         assert made == built
         assert hash(made) == hash(built)
@@ -259,6 +259,9 @@ class TestHotPathShortcuts:
         assert _result((made,)) == ScanResult((built,))
         with pytest.raises(AttributeError):
             made.start = 0  # type: ignore[misc]
+        for start_, end_ in ((start, start), (start + length, start), (-1, length)):
+            with pytest.raises(ValueError, match="0 <= start < end"):
+                _finding(start_, end_, kind, confidence, "email")
 
     def test_a_text_with_only_a_record_id_is_clean_without_running_anything(self) -> None:
         """Only an exclusion matched: nothing to exclude from, so nothing is found (as on the plain path)."""

@@ -13,7 +13,7 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 from typing import Final
 
-from sfshield.dlp.findings import Confidence, Finding, checked_finding
+from sfshield.dlp.findings import Confidence, Finding, _finding
 from sfshield.dlp.patterns import KIND_PRIORITY
 from sfshield.exceptions import ScanError
 from sfshield.protocols import FindingLike
@@ -75,7 +75,7 @@ def resolve(text: str, candidates: list[Candidate], floor: Confidence, allow: fr
         _, _, _, start, _, end, kind, confidence, detector = candidates[0]
         if kind is None or confidence < floor or (allow and text[start:end].casefold() in allow):
             return ()
-        return (checked_finding(start, end, kind, confidence, detector),)
+        return (_finding(start, end, kind, confidence, detector),)
     eligible = [
         candidate
         for candidate in candidates
@@ -92,7 +92,7 @@ def resolve(text: str, candidates: list[Candidate], floor: Confidence, allow: fr
         eligible.sort(key=_start)  # the spans taken are disjoint: their starts differ
     return tuple(
         [
-            checked_finding(start, end, kind, confidence, detector)
+            _finding(start, end, kind, confidence, detector)
             for _, _, _, start, _, end, kind, confidence, detector in eligible
             if kind is not None
         ]
