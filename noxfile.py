@@ -4,6 +4,7 @@ installed, then tests — tests last)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,28 +16,43 @@ NEWER_PYTHONS = ("3.12", "3.13")
 
 
 def _let_nox_see_pyenv_pythons() -> None:
-    """Select every Python pyenv has installed after the current one, so that nox finds them on PATH.
+    """Select the newest CPython release pyenv has of each newer Python, after the current one, for nox to find.
 
     pyenv's shims run only the versions selected (``python3.13`` fails while 3.11 is the only one), so nox would
-    call an installed 3.13 missing. Nothing changes where pyenv is absent or PYENV_VERSION is already set.
+    call an installed 3.13 missing. Only plain releases count (``3.13.0``; not virtualenvs such as
+    ``3.12.1/envs/x``, nor free-threaded ``3.13.0t`` builds). Nothing changes where pyenv is absent or where
+    PYENV_VERSION is already set: then the gate runs on the newer Pythons that setting selects, if any.
     """
     pyenv = shutil.which("pyenv")
     if pyenv is None or "PYENV_VERSION" in os.environ:
         return
-    listed = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True, check=False).stdout
-    current = subprocess.run([pyenv, "version-name"], capture_output=True, text=True, check=False).stdout.strip()
-    newest = {}
-    for version in listed.split():
-        minor = ".".join(version.split(".")[:2])
-        if minor in NEWER_PYTHONS:
-            newest[minor] = version  # `pyenv versions` lists in ascending order
-    if current and newest:
-        os.environ["PYENV_VERSION"] = ":".join([current, *newest.values()])
+    try:
+        listed, current = (_output([pyenv, *command]) for command in (["versions", "--bare"], ["version-name"]))
+    except (OSError, subprocess.TimeoutExpired):
+        return
+    releases = sorted(
+        (tuple(map(int, name.split("."))), name)
+        for name in listed.split()
+        if re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", name)
+    )
+    newest = {f"{number[0]}.{number[1]}": name for number, name in releases}  # ascending: the newest one wins
+    chosen = [newest[minor] for minor in NEWER_PYTHONS if minor in newest]
+    if current and chosen:
+        os.environ["PYENV_VERSION"] = ":".join([current, *chosen])
+
+
+def _output(command: list[str]) -> str:
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=False).stdout.strip()
 
 
 def _runs(version: str) -> bool:
     found = shutil.which(f"python{version}")
-    return found is not None and subprocess.run([found, "-c", ""], capture_output=True, check=False).returncode == 0
+    if found is None:
+        return False
+    try:
+        return subprocess.run([found, "-c", ""], capture_output=True, timeout=30, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 _let_nox_see_pyenv_pythons()
