@@ -30,11 +30,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, NoReturn
-from urllib.parse import urlsplit
 
 from sfshield._files import connect_private_db
 from sfshield._ids import id18
 from sfshield._logging import get_logger
+from sfshield._urls import https_origin
 from sfshield.crypto.cipher import EnvelopeCipher
 from sfshield.crypto.context import EncryptionContext
 from sfshield.crypto.keystore import utc_now
@@ -538,15 +538,7 @@ def _origin(url: str | None) -> str | None:
         return None
     if not isinstance(url, str):
         raise TypeError(f"instance_url must be a str, not {type(url).__name__}")
-    problem = "instance_url must be an https origin such as https://acme.my.salesforce.com, without credentials"
     try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        raise ValueError(problem) from None
-    if parts.scheme != "https" or not host or parts.username or parts.password is not None:
-        raise ValueError(problem)
-    if parts.path not in {"", "/"} or parts.query or parts.fragment:
-        raise ValueError(f"{problem}, path or query")
-    host = f"[{host}]" if ":" in host else host
-    return f"https://{host}" + (f":{port}" if port not in {None, 443} else "")
+        return https_origin(url)
+    except ValueError as exc:
+        raise ValueError(f"instance_url {exc}") from None

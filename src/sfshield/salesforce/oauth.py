@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from sfshield._ids import id18
 from sfshield._logging import get_logger
+from sfshield._urls import https_origin
 from sfshield.exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -41,7 +42,7 @@ from sfshield.exceptions import (
     TenantMismatchError,
 )
 from sfshield.salesforce.calls import _DEFAULT_POLICY, API_VERSION, RequestPolicy, _call
-from sfshield.salesforce.tenancy import OAuthFlow, TenantConfig, _https_origin
+from sfshield.salesforce.tenancy import OAuthFlow, TenantConfig
 from sfshield.secret import Secret
 
 __all__ = ["AccessToken", "Grant", "client_credentials", "jwt_bearer", "revoke", "verify_grant"]
@@ -388,7 +389,7 @@ def _parse_grant(body: dict[str, Any], token: Secret, clock: Callable[[], dateti
     if not isinstance(instance_url, str):
         raise _MalformedError("instance_url is missing")
     try:
-        instance_url = _https_origin(instance_url)
+        instance_url = https_origin(instance_url)
     except ValueError:
         raise _MalformedError("instance_url is not an https origin") from None
     if not isinstance(id_url, str) or not id_url.startswith("https://"):

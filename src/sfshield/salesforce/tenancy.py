@@ -22,11 +22,11 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Self
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sfshield._ids import id18
+from sfshield._urls import https_origin
 from sfshield.exceptions import ConfigurationError
 
 __all__ = ["TENANTS_FILE_VARIABLE", "OAuthFlow", "TenantConfig", "TenantRegistry"]
@@ -66,22 +66,6 @@ class OAuthFlow(StrEnum):
     """The connected app's consumer key and secret (stored as ``TokenKind.CLIENT_SECRET``); runs as its run-as user."""
 
 
-def _https_origin(url: str) -> str:
-    """``url`` as ``https://host[:port]``: lower-case host, no default port, no path, query or credentials."""
-    problem = "must be an https origin such as https://acme.my.salesforce.com (no path, query or credentials)"
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        raise ValueError(problem) from None
-    if parts.scheme != "https" or not host or parts.username or parts.password is not None:
-        raise ValueError(problem)
-    if parts.path not in {"", "/"} or parts.query or parts.fragment:
-        raise ValueError(problem)
-    host = f"[{host}]" if ":" in host else host
-    return f"https://{host}" + (f":{port}" if port not in {None, 443} else "")
-
-
 def _org_id(value: str) -> str:
     return id18(value, "00D", "org_id")
 
@@ -91,7 +75,7 @@ def _unique_sorted(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 OrgId = Annotated[str, AfterValidator(_org_id)]
-HttpsOrigin = Annotated[str, AfterValidator(_https_origin)]
+HttpsOrigin = Annotated[str, AfterValidator(https_origin)]
 
 
 class TenantConfig(BaseModel):
