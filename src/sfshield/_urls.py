@@ -1,4 +1,4 @@
-"""Org instance URLs: the one check that an URL is an https origin, and its normal form."""
+"""Org instance URLs: the one check that a URL is an https origin, and its normal form."""
 
 from __future__ import annotations
 
